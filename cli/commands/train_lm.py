@@ -1,0 +1,64 @@
+"""`textrnn train lm`: a word or character language model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .. import options as opt
+
+
+def lm(
+    corpus: Annotated[str, typer.Argument(help="Text: a file, a folder of .txt files, '-', hf:NAME, or a bundled corpus.")],
+    output: opt.Output,
+    tokenizer: opt.Tokenizer = "spacy",
+    lang: opt.Lang = "en",
+    lowercase: opt.Lowercase = False,
+    cell: opt.Cell = "lstm",
+    nonlinearity: opt.Nonlinearity = "tanh",
+    layers: opt.Layers = 2,
+    hidden_size: opt.HiddenSize = 256,
+    embedding_size: opt.EmbeddingSize = None,
+    dropout: opt.Dropout = 0.2,
+    tie_weights: Annotated[bool, typer.Option(help="Share input and output embeddings (Press & Wolf 2017).")] = True,
+    epochs: opt.Epochs = 10,
+    batch_size: opt.BatchSize = 20,
+    bptt: Annotated[int, typer.Option("--bptt", help="Tokens per truncated back-propagation window.")] = 35,
+    lr: opt.Lr = 2e-3,
+    optimizer: opt.Optimizer = "adam",
+    clip: opt.Clip = 0.25,
+    seed: opt.Seed = 1234,
+    device: opt.Device = "auto",
+    patience: opt.Patience = 3,
+    valid: opt.Valid = None,
+    valid_fraction: opt.ValidFraction = 0.1,
+    min_freq: opt.MinFreq = 1,
+    max_vocab: opt.MaxVocab = 30_000,
+    documents: Annotated[bool, typer.Option(help="Treat each .txt file as one example (default: each line).")] = False,
+    encoding_errors: opt.EncodingErrors = "strict",
+    overwrite: opt.Overwrite = False,
+    resume: opt.Resume = False,
+    quiet: opt.Quiet = False,
+    as_json: opt.Json = False,
+) -> None:
+    """Train a language model for next-word prediction and generation.
+
+    Example: textrnn train lm ../shared/data/tiny-shakespeare/input.txt -o shakespeare --tokenizer char
+    """
+    from textrnn.data.sources import Source
+    from textrnn.tasks import lm as task
+
+    from ..progress import RichProgress
+    from .train import render_summary, train_config
+
+    model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
+             "embedding_size": embedding_size or hidden_size, "dropout": dropout, "embedding_dropout": dropout / 2,
+             "output_dropout": dropout, "tie_weights": tie_weights}
+    data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
+                             max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
+    result = task.train(Source(corpus, documents=documents, errors=encoding_errors), output, model, data,
+                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
+                        valid=Source(valid, errors=encoding_errors) if valid else None,
+                        callbacks=[] if quiet else [RichProgress()], overwrite=overwrite, resume=resume)
+    render_summary(result, as_json)

@@ -1,0 +1,57 @@
+"""The one error boundary: library exceptions -> one line on stderr and an exit code.
+
+Ordered: the first class that matches wins, so subclasses come before their bases. Set TEXTRNN_DEBUG=1 to
+see the traceback. Anything not listed here is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from textrnn import errors as E
+from textrnn.training import Interrupted
+
+# exception class -> (exit code, label)
+ERROR_MAP: list[tuple[type[BaseException], int, str]] = [
+    (Interrupted, 130, "interrupted"),
+    (E.CorpusNotFound, 3, "not found"),
+    (E.ModelNotFound, 3, "not found"),
+    (E.ColumnError, 4, "data error"),
+    (E.CorpusError, 4, "data error"),
+    (E.FormatVersionError, 5, "model error"),
+    (E.ModelError, 5, "model error"),
+    (E.WrongTaskError, 5, "wrong model"),
+    (E.OutputExistsError, 6, "output exists"),
+    (E.HubError, 7, "hub error"),
+    (E.TrainingError, 8, "training error"),
+    (E.MissingDependencyError, 9, "missing dependency"),
+    (E.UnknownNameError, 2, "error"),
+    (E.ConfigError, 2, "error"),
+    (E.InputError, 2, "error"),
+    (E.TextrnnError, 1, "error"),
+    (FileNotFoundError, 3, "not found"),
+    (PermissionError, 3, "permission denied"),
+    (IsADirectoryError, 3, "is a directory"),
+]
+
+
+def debug() -> bool:
+    return os.environ.get("TEXTRNN_DEBUG", "") not in ("", "0")
+
+
+def exit_code_for(exc: BaseException) -> tuple[int, str] | None:
+    for cls, code, label in ERROR_MAP:
+        if isinstance(exc, cls):
+            return code, label
+    return None
+
+
+def render_error(exc: BaseException) -> int:
+    """Write `textrnn: <label>: <message>` (and a hint) to stderr; return the exit code."""
+    code, label = exit_code_for(exc) or (1, "error")
+    message = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.strerror}: {exc.filename}"
+    hint = getattr(exc, "hint", "")
+    line = f"textrnn: {label}: {message}" + (f" (hint: {hint})" if hint else "")
+    print(line, file=sys.stderr)
+    return code

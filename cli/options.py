@@ -1,0 +1,40 @@
+"""Options shared by several commands, defined once so that they mean the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")]
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A model directory or a bundled model's name.")]
+Tokenizer = Annotated[str, typer.Option("--tokenizer", "-t", help="spacy, nltk, char or whitespace.")]
+Lang = Annotated[str, typer.Option("--lang", help="Language code for the spacy tokenizer (en, fr, de, es ...).")]
+Lowercase = Annotated[bool, typer.Option("--lowercase", help="Lowercase text before tokenizing.")]
+EncodingErrors = Annotated[str, typer.Option(
+    "--encoding-errors", help="On invalid UTF-8: 'strict' stops and names the line; 'replace' uses U+FFFD and warns.")]
+Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
+
+# Training options, shared by every `train` subcommand where they mean the same.
+Output = Annotated[Path, typer.Option("--output", "-o", help="The model directory to write.")]
+Cell = Annotated[str, typer.Option("--cell", help="Recurrent cell: rnn, lstm or gru.")]
+Nonlinearity = Annotated[str, typer.Option("--nonlinearity", help="For --cell rnn: tanh or relu.")]
+Layers = Annotated[int, typer.Option("--layers", help="Stacked recurrent layers.")]
+HiddenSize = Annotated[int, typer.Option("--hidden-size", help="Units per recurrent layer.")]
+EmbeddingSize = Annotated[Optional[int], typer.Option("--embedding-size", help="Embedding size (default: hidden size).")]
+Dropout = Annotated[float, typer.Option("--dropout", help="Dropout between layers and on embeddings and outputs.")]
+Epochs = Annotated[int, typer.Option("--epochs", help="Passes over the training data (at most).")]
+BatchSize = Annotated[int, typer.Option("--batch-size", help="Examples (or parallel streams) per batch.")]
+Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
+Optimizer = Annotated[str, typer.Option("--optimizer", help="sgd, adam, adamw or rmsprop.")]
+Clip = Annotated[float, typer.Option("--clip", help="Clip the gradient norm to this (0: off).")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model on CPU.")]
+Patience = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without improvement.")]
+Valid = Annotated[Optional[str], typer.Option("--valid", help="Validation data (default: a split of the corpus).")]
+ValidFraction = Annotated[float, typer.Option("--valid-fraction", help="Share of the corpus held out for validation.")]
+MinFreq = Annotated[int, typer.Option("--min-freq", help="Keep tokens seen at least this often.")]
+MaxVocab = Annotated[int, typer.Option("--max-vocab", help="Largest vocabulary, specials included.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
+Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted training in --output.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]

@@ -1,0 +1,40 @@
+"""Where results go: Rich on a terminal, plain lines into a pipe, JSON lines with --json. Diagnostics on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+# stderr carries progress, notes and warnings; NO_COLOR is honoured by Rich itself.
+err = Console(stderr=True, highlight=False)
+
+
+class Output:
+    def __init__(self, as_json: bool = False) -> None:
+        self.as_json = as_json
+        self.console = Console(highlight=False)
+        self.rich = sys.stdout.isatty() and not as_json
+
+    def json(self, obj: Any) -> None:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    def line(self, text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def print(self, renderable: Any) -> None:
+        self.console.print(renderable)
+
+
+def note(message: str) -> None:
+    err.print(f"[dim]note:[/dim] {message}" if err.is_terminal else f"note: {message}", markup=err.is_terminal,
+              soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}" if err.is_terminal else f"warning: {message}",
+              markup=err.is_terminal, soft_wrap=True)

@@ -1,0 +1,56 @@
+"""Language-model results: next-word tables and perplexity reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..output import Output, note
+
+
+def predictions(results: Iterable[dict], out: Output, **_) -> None:
+    from rich.table import Table
+
+    for i, result in enumerate(results):
+        for message in result["notes"]:
+            note(message)
+        if out.as_json:
+            out.json(result)
+        elif not out.rich:
+            if i:
+                out.line("")
+            for p in result["predictions"]:
+                out.line(f"{p['token']}\t{p['probability']:.4f}")
+        else:
+            table = Table(title=f"[bold]{result['prompt']}[/bold] …", title_justify="left", show_edge=False)
+            table.add_column("#", justify="right", style="dim")
+            table.add_column("next word", style="bold green")
+            table.add_column("probability", justify="right")
+            table.add_column("")
+            top = max((p["probability"] for p in result["predictions"]), default=1.0) or 1.0
+            for rank, p in enumerate(result["predictions"], 1):
+                bar = "█" * max(1, round(20 * p["probability"] / top))
+                table.add_row(str(rank), repr(p["token"])[1:-1] if p["token"].isspace() else p["token"],
+                              f"{p['probability']:.1%}", f"[cyan]{bar}[/cyan]")
+            out.print(table)
+
+
+def evaluation(result: dict, out: Output) -> None:
+    if out.as_json:
+        out.json(result)
+        return
+    rows = [("tokens", f"{result['tokens']:,}"), ("perplexity", f"{result['perplexity']:.2f}"),
+            ("loss (nats/token)", f"{result['loss']:.4f}"), ("OOV rate", f"{result['oov_rate']:.2%}")]
+    if "bits_per_char" in result:
+        rows.append(("bits per character", f"{result['bits_per_char']:.3f}"))
+    if not out.rich:
+        for key, value in rows:
+            out.line(f"{key}\t{value}")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{result['model']} on {result['corpus']}", show_header=False)
+    table.add_column(style="cyan")
+    table.add_column(justify="right")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)

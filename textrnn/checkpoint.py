@@ -1,0 +1,214 @@
+"""The model directory: one self-describing folder, saved atomically and loaded without unpickling.
+
+    MODEL_DIR/
+      config.json          format version, task, model kind and config, tokenizer specs, labels,
+                           training metadata, metrics, library version
+      vocab*.json          one vocabulary per text side (vocab.json, or vocab-source/-target.json)
+      model.safetensors    the weights (safetensors: no code can run on load)
+      metrics.jsonl        one line per epoch; loss.png, the curves
+      resume/              training state for --resume (weights, optimizer, RNG, counters)
+
+Reading `config.json` (for `textrnn info`) never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textrnn._version import __version__
+from textrnn.errors import FormatVersionError, ModelError, ModelNotFound
+
+if TYPE_CHECKING:
+    import torch
+
+    from textrnn.text import Tokenizer, Vocab
+
+FORMAT_VERSION = 1
+CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.jsonl"
+
+
+def bundled_root() -> Path:
+    return Path(str(resources.files("textrnn") / "pretrained"))
+
+
+def bundled_models() -> list[str]:
+    root = bundled_root()
+    return sorted(d.name for d in root.iterdir() if (d / CONFIG).is_file()) if root.is_dir() else []
+
+
+def resolve(name_or_path: str | os.PathLike) -> Path:
+    """A model directory from a path or a bundled model's name."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    if str(name_or_path) in bundled_models():
+        return bundled_root() / str(name_or_path)
+    if path.exists():
+        raise ModelError(f"{path} is a file; a model is a directory (with {CONFIG} and {WEIGHTS})")
+    raise ModelNotFound(f"no model directory or bundled model named {str(name_or_path)!r}",
+                        hint=f"bundled models: {', '.join(bundled_models()) or 'none'}")
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """The model's config.json, checked for format version and completeness. No torch."""
+    path = resolve(path)
+    cfg_path = path / CONFIG
+    if not cfg_path.is_file():
+        raise ModelError(f"{path} is not a textrnn model: it has no {CONFIG}")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{cfg_path} is not valid JSON ({e})") from None
+    version = config.get("format_version")
+    if not isinstance(version, int):
+        raise ModelError(f"{cfg_path} has no format_version")
+    if version > FORMAT_VERSION:
+        raise FormatVersionError(
+            f"{path} was saved in model format {version} by textrnn {config.get('textrnn_version', '?')}; "
+            f"this textrnn ({__version__}) reads format {FORMAT_VERSION} and older",
+            hint="upgrade textrnn: pip install -U textrnn")
+    for name in [WEIGHTS, *config.get("vocabs", {}).values()]:
+        if not (path / name).is_file():
+            raise ModelError(f"{path} is incomplete: {name} is missing")
+    return config
+
+
+def parameter_count(path: str | os.PathLike) -> int:
+    """Count parameters from the safetensors header (8-byte length, then JSON) without torch."""
+    with open(Path(path) / WEIGHTS, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+    total = 0
+    for key, meta in header.items():
+        if key != "__metadata__":
+            count = 1
+            for dim in meta["shape"]:
+                count *= dim
+            total += count
+    return total
+
+
+@dataclass
+class Saved:
+    """Everything in a model directory but the weights' tensors."""
+
+    task: str
+    model_kind: str
+    model_config: dict[str, Any]
+    tokenizers: dict[str, dict[str, Any]]  # side -> tokenizer spec ("text", or "source" and "target")
+    vocabs: dict[str, "Vocab"]  # side -> vocabulary
+    labels: list[str] | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def tokenizer(self, side: str = "text") -> "Tokenizer":
+        from textrnn.text import tokenizer_from_spec
+
+        return tokenizer_from_spec(self.tokenizers[side])
+
+
+def _vocab_file(side: str) -> str:
+    return "vocab.json" if side == "text" else f"vocab-{side}.json"
+
+
+def save(path: str | os.PathLike, model: "torch.nn.Module", saved: Saved, extra: dict[str, Path] | None = None) -> Path:
+    """Write the model directory atomically: build it beside the target, then swap it in.
+
+    `extra` maps file names to files copied in too (metrics.jsonl, loss.png, resume/).
+    """
+    from safetensors.torch import save_model
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        # save_model stores tied weights (embedding = output layer) once.
+        save_model(model, str(tmp / WEIGHTS), metadata={"format": "pt"})
+        vocabs = {}
+        for side, vocab in saved.vocabs.items():
+            vocabs[side] = _vocab_file(side)
+            vocab.save(tmp / vocabs[side])
+        config = {
+            "format_version": FORMAT_VERSION,
+            "textrnn_version": __version__,
+            "task": saved.task,
+            "model": {"kind": saved.model_kind, **saved.model_config},
+            "tokenizers": saved.tokenizers,
+            "vocabs": vocabs,
+            "labels": saved.labels,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "training": saved.training,
+            "metrics": saved.metrics,
+        }
+        (tmp / CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        for name, src in (extra or {}).items():
+            if Path(src).is_dir():
+                shutil.copytree(src, tmp / name)
+            elif Path(src).is_file():
+                shutil.copy2(src, tmp / name)
+        _publish_permissions(tmp)
+        _swap_in(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _publish_permissions(folder: Path) -> None:
+    """mkdtemp makes a private folder; give it the permissions a normal mkdir and open would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for f in folder.rglob("*"):
+        f.chmod((0o777 if f.is_dir() else 0o666) & ~umask)
+
+
+KEEP = ("resume", METRICS, "loss.png")  # written by the training loop; carried over when the model is replaced
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Replace `target` by `new`: the old directory is moved aside first and removed only afterwards."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        for name in KEEP:
+            if (old / name).exists() and not (new / name).exists():
+                os.replace(old / name, new / name)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
+def load(path: str | os.PathLike, device: str = "cpu") -> tuple["torch.nn.Module", Saved]:
+    """Rebuild the model from config.json and load its safetensors weights onto `device` (CPU by default)."""
+    from safetensors.torch import load_model
+
+    from textrnn.models import build_model
+    from textrnn.text import Vocab
+
+    path = resolve(path)
+    config = read_config(path)
+    saved = saved_from_config(config, {side: Vocab.load(path / f) for side, f in config.get("vocabs", {}).items()})
+    model = build_model(saved.model_kind, saved.model_config)
+    try:
+        load_model(model, str(path / WEIGHTS), device=str(device))
+    except Exception as e:  # a truncated or mismatched weights file
+        raise ModelError(f"{path / WEIGHTS} does not load: {str(e).splitlines()[0]}") from None
+    model.to(device).eval()
+    return model, saved
+
+
+def saved_from_config(config: dict[str, Any], vocabs: dict[str, "Vocab"]) -> Saved:
+    model_config = dict(config["model"])
+    kind = model_config.pop("kind")
+    return Saved(task=config["task"], model_kind=kind, model_config=model_config,
+                 tokenizers=config.get("tokenizers", {}), vocabs=vocabs, labels=config.get("labels"),
+                 training=config.get("training", {}), metrics=config.get("metrics", {}))

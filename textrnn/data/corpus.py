@@ -1,0 +1,181 @@
+"""Load a corpus into a memory-mapped `datasets.Dataset`, and tokenize it once, with a cache on disk.
+
+    source (file | folder | stdin | hf:NAME) --rows--> <cache>/rows-<key>.arrow   (memory-mapped)
+                                              --tokenize--> <cache>/tok-<key>.arrow (reused next run)
+
+A cache key covers the file's path, size and modification time, the reader options and the tokenizer
+spec, so a changed file or another tokenizer is read again and nothing stale is ever used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from textrnn._version import __version__
+from textrnn.data.sources import Source, read_rows
+from textrnn.errors import CorpusError, HubError
+
+if TYPE_CHECKING:
+    import datasets
+
+    from textrnn.text import Tokenizer
+
+_BATCH = 10_000  # rows per Arrow record batch while writing
+_PARALLEL_ROWS = 50_000  # tokenize in several processes above this many rows
+
+
+def cache_dir() -> Path:
+    """Where tokenized corpora live: $TEXTRNN_CACHE, else ~/.cache/textrnn."""
+    root = os.environ.get("TEXTRNN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "textrnn")
+    path = Path(root) / "corpora"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _key(*parts: object) -> str:
+    blob = json.dumps([__version__, *parts], sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def _source_key(source: Source) -> str | None:
+    """A key for a local file or folder; None for stdin (never cached)."""
+    if source.path == "-":
+        return None
+    p = Path(source.path).resolve()
+    files = sorted(p.rglob("*")) if p.is_dir() else [p]
+    stamp = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
+    return _key("rows", asdict(source), stamp)
+
+
+def load_corpus(source: Source | str) -> "datasets.Dataset":
+    """All rows of a corpus as a Dataset of string columns. Raises CorpusError when it is empty."""
+    import datasets
+
+    source = Source(source) if isinstance(source, str) else source
+    datasets.disable_progress_bars()
+    if source.is_hub:
+        ds = _load_hub(source)
+    else:
+        key = _source_key(source)
+        path = cache_dir() / f"rows-{key}.arrow"
+        if key and path.exists():
+            ds = datasets.Dataset.from_file(str(path))
+        elif key:
+            _write_arrow(read_rows(source), path)
+            ds = datasets.Dataset.from_file(str(path))
+        else:
+            ds = datasets.Dataset.from_list(list(read_rows(source)))
+    if len(ds) == 0:
+        raise CorpusError(f"{source.path}: the corpus is empty", hint="give a file with at least one example")
+    return ds
+
+
+def _write_arrow(rows, path: Path) -> None:
+    """Stream rows into an Arrow file (written beside, then renamed, so a crash leaves no half file)."""
+    import pyarrow as pa
+
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    writer = None
+    batch: list[dict] = []
+    columns: list[str] | None = None
+    try:
+        for row in rows:
+            if columns is None:
+                columns = list(row)
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                writer = _flush(batch, columns, tmp, writer)
+                batch = []
+        if columns is None:
+            columns = ["text"]
+        writer = _flush(batch, columns, tmp, writer, final=True)
+        writer.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _flush(batch, columns, tmp, writer, final=False):
+    import pyarrow as pa
+
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    if writer is None:
+        writer = pa.ipc.new_stream(str(tmp), schema)
+    if batch or not final:
+        table = pa.Table.from_pydict({c: [r.get(c) for r in batch] for c in columns}, schema=schema)
+        writer.write_table(table)
+    return writer
+
+
+def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
+                    out_column: str = "tokens") -> "datasets.Dataset":
+    """Add a column of token lists; cached beside the corpus so a second run does not tokenize again."""
+    from textrnn.data.tokenize_worker import tokenize_batch
+
+    column = pick_column(ds, column)
+    kwargs = {"fn_kwargs": {"spec": tokenizer.spec, "column": column, "out": out_column}, "batched": True,
+              "batch_size": 1000}
+    if ds.cache_files:
+        key = _key("tok", [f["filename"] for f in ds.cache_files], tokenizer.spec, column, out_column)
+        kwargs["cache_file_name"] = str(cache_dir() / f"tok-{key}.arrow")
+        kwargs["load_from_cache_file"] = True
+        if len(ds) > _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
+            kwargs["num_proc"] = min(4, os.cpu_count() or 1)
+    return ds.map(tokenize_batch, **kwargs)
+
+
+def pick_column(ds: "datasets.Dataset", column: str | int) -> str:
+    """A column by name, or by 0-based index (for files without a header). Lists the columns when absent."""
+    from textrnn.errors import ColumnError
+
+    names = ds.column_names
+    if str(column) in names:
+        return str(column)
+    if str(column).isdigit() and int(column) < len(names):
+        return names[int(column)]
+    raise ColumnError(f"no column {column!r}; columns found: {', '.join(names)}",
+                      hint="choose a column by name or by 0-based index")
+
+
+def _load_hub(source: Source) -> "datasets.Dataset":
+    """`hf:NAME[:CONFIG]` through `datasets.load_dataset`; a local folder path works too.
+
+    When the hub cannot be reached within a few seconds, datasets is switched to offline mode so that a
+    cached copy still loads and an uncached one fails at once instead of retrying for minutes.
+    """
+    import datasets
+
+    name, _, config = source.path[3:].partition(":")
+    if not name:
+        raise HubError("hf: needs a dataset name, as in hf:imdb or hf:glue:sst2")
+    if not Path(name).exists() and not _hub_reachable():
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["HF_DATASETS_OFFLINE"] = "1"
+        datasets.config.HF_HUB_OFFLINE = True
+        datasets.config.HF_DATASETS_OFFLINE = True
+    try:
+        return datasets.load_dataset(name, config or None, split=source.split)
+    except Exception as e:  # datasets raises many types: connection, file-not-found, value errors
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        reason = "the hub cannot be reached and it is not in the local cache" if offline else str(e).splitlines()[0]
+        raise HubError(f"cannot load Hugging Face dataset {name!r}: {reason}",
+                       hint="check the name and your network, or use a local file") from e
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    url = urlparse(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

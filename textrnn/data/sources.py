@@ -1,0 +1,211 @@
+"""Readers for the user's own data. Each yields rows as dicts of column name -> string.
+
+Decoding policy: files are read as UTF-8 (a leading BOM is dropped, CRLF and CR line ends are accepted).
+An invalid byte is an error that names the file and line, unless `errors="replace"` is asked for, in which
+case it becomes U+FFFD and a warning names the file and the number of lines affected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from textrnn.errors import CorpusError, CorpusNotFound
+
+FORMATS = ("txt", "csv", "tsv", "jsonl", "folder", "hf")
+_BY_SUFFIX = {".txt": "txt", ".text": "txt", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
+              ".ndjson": "jsonl", ".json": "jsonl"}
+# First-row cells that mark a header in a CSV/TSV file.
+HEADER_NAMES = {"text", "label", "labels", "sentence", "sentences", "review", "content", "message", "sms", "class",
+                "category", "sentiment", "source", "target", "src", "tgt", "english", "french", "en", "fr", "de",
+                "es", "id", "title", "body", "document", "tweet", "comment", "polarity", "score", "rating",
+                "v1", "v2", "translation", "input", "output"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a corpus comes from and how to read it. `path` is a file, a folder, "-" (stdin) or "hf:NAME[:CONFIG]"."""
+
+    path: str
+    format: str | None = None  # None: from the suffix
+    header: bool | None = None  # CSV/TSV: None means detect
+    documents: bool = False  # txt: one example per file instead of per line
+    errors: str = "strict"  # or "replace"
+    split: str = "train"  # hf: which split
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_hub(self) -> bool:
+        return self.path.startswith("hf:")
+
+    def resolved_format(self) -> str:
+        if self.format:
+            return self.format
+        if self.is_hub:
+            return "hf"
+        if self.path == "-":
+            return "txt"
+        p = Path(self.path)
+        if p.is_dir():
+            return "folder"
+        return _BY_SUFFIX.get(p.suffix.lower(), "txt")
+
+
+def read_rows(source: Source) -> Iterator[dict[str, str | None]]:
+    """Rows of a local source (not `hf:`). Raises CorpusError for anything unreadable."""
+    source = bundled_or_self(source)
+    fmt = source.resolved_format()
+    if source.path != "-" and not Path(source.path).exists():
+        raise CorpusNotFound(f"no such file or folder: {source.path}", hint="check the path")
+    if fmt == "folder":
+        yield from _read_folder(Path(source.path), source.errors, source.documents)
+    elif fmt == "txt":
+        if source.documents and source.path != "-":
+            yield {"text": "\n".join(_lines(source.path, source.errors))}
+        else:
+            for line in strip_gutenberg(_lines(source.path, source.errors)):
+                yield {"text": line}
+    elif fmt in ("csv", "tsv"):
+        yield from _read_delimited(source, "\t" if fmt == "tsv" else ",")
+    elif fmt == "jsonl":
+        yield from _read_jsonl(source)
+    else:
+        raise CorpusError(f"unknown format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+
+
+def bundled_or_self(source: Source) -> Source:
+    """A path that does not exist but names a bundled corpus (everyday-english ...) reads that corpus."""
+    if source.is_hub or source.path == "-" or Path(source.path).exists():
+        return source
+    from textrnn.corpora import list_corpora
+
+    for corpus in list_corpora():
+        if corpus.name == source.path:
+            path = corpus.files[0] if len(corpus.files) == 1 else corpus.files[0].parent
+            return replace(source, path=str(path))
+    return source
+
+
+def _lines(path: str, errors: str) -> Iterator[str]:
+    """Decoded lines without their line ends. Line numbers in errors count from 1."""
+    name = "<stdin>" if path == "-" else path
+    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    replaced = 0
+    try:
+        for lineno, raw in enumerate(stream, 1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                if errors != "replace":
+                    raise CorpusError(
+                        f"{name}, line {lineno}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})",
+                        hint="convert the file to UTF-8 (iconv -f latin1 -t utf-8), or pass --encoding-errors replace",
+                    ) from None
+                line = raw.decode("utf-8", errors="replace")
+                replaced += 1
+            # Universal newlines: \r\n and a lone \r (old Mac files) both end a line.
+            yield from line.rstrip("\r\n").split("\r") if "\r" in line.rstrip("\r\n") else (line.rstrip("\r\n"),)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if replaced:
+        warnings.warn(f"{name}: {replaced} line(s) had invalid UTF-8, replaced with U+FFFD", stacklevel=2)
+
+
+_GUTENBERG_START = ("*** START OF THE PROJECT GUTENBERG", "*** START OF THIS PROJECT GUTENBERG")
+_GUTENBERG_END = ("*** END OF THE PROJECT GUTENBERG", "*** END OF THIS PROJECT GUTENBERG")
+_HEADER_LOOKAHEAD = 400  # the Project Gutenberg header is a few dozen lines
+
+
+def strip_gutenberg(lines: Iterator[str]) -> Iterator[str]:
+    """Drop a Project Gutenberg header (up to its START line) and footer (from its END line) when present."""
+    head: list[str] = []
+    for line in lines:
+        head.append(line)
+        if line.upper().startswith(_GUTENBERG_START):
+            head = []
+            break
+        if len(head) >= _HEADER_LOOKAHEAD:
+            break
+    for line in head:
+        yield line
+    for line in lines:
+        if line.upper().startswith(_GUTENBERG_END):
+            return
+        yield line
+
+
+def _read_folder(root: Path, errors: str, documents: bool) -> Iterator[dict[str, str | None]]:
+    """A folder of folders, one per label (aclImdb layout), each .txt file one example; or a folder of
+    .txt files read line by line (or one document per file, with `documents`) in name order."""
+    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and any(d.glob("*.txt")))
+    if subdirs:
+        for d in subdirs:
+            for f in sorted(d.glob("*.txt")):
+                yield {"text": "\n".join(_lines(str(f), errors)), "label": d.name}
+        return
+    files = sorted(root.glob("*.txt"))
+    if not files:
+        raise CorpusError(f"{root}: no .txt files in the folder or its label subfolders")
+    for f in files:
+        if documents:
+            yield {"text": "\n".join(_lines(str(f), errors))}
+        else:
+            yield from ({"text": line} for line in strip_gutenberg(_lines(str(f), errors)))
+
+
+def _looks_like_header(cells: list[str]) -> bool:
+    return any(c.strip().lower() in HEADER_NAMES for c in cells) and all(
+        0 < len(c.strip()) <= 40 and c.strip().replace("_", " ").replace("-", " ").replace(" ", "").isalnum()
+        for c in cells)
+
+
+def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | None]]:
+    name = "<stdin>" if source.path == "-" else source.path
+    lines = _lines(source.path, source.errors)
+    if delimiter == "\t":
+        # Tab-separated files are split on tabs, never unquoted: a stray quote must not swallow rows.
+        records = ((n, line.split("\t")) for n, line in enumerate(lines, 1))
+    else:
+        reader = csv.reader(line + "\n" for line in lines)
+        records = ((reader.line_num, row) for row in reader)
+    columns: list[str] | None = None
+    for lineno, cells in records:
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        if columns is None:
+            header = source.header if source.header is not None else _looks_like_header(cells)
+            columns = [c.strip() for c in cells] if header else [str(i) for i in range(len(cells))]
+            if header:
+                continue
+        if len(cells) != len(columns):
+            raise CorpusError(f"{name}, line {lineno}: expected {len(columns)} "
+                              f"{'tab' if delimiter == chr(9) else 'comma'}-separated columns, found {len(cells)}")
+        yield dict(zip(columns, cells))
+
+
+def _read_jsonl(source: Source) -> Iterator[dict[str, str | None]]:
+    name = "<stdin>" if source.path == "-" else source.path
+    for lineno, line in enumerate(_lines(source.path, source.errors), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CorpusError(f"{name}, line {lineno}: not valid JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise CorpusError(f"{name}, line {lineno}: expected a JSON object, found {type(obj).__name__}")
+        yield {k: _as_text(v) for k, v in obj.items()}
+
+
+def _as_text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)

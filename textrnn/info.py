@@ -1,0 +1,39 @@
+"""Describe a model directory from its config.json and file headers alone: no torch import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from textrnn import checkpoint
+
+
+def describe(model: str | Path) -> dict[str, Any]:
+    path = checkpoint.resolve(model)
+    config = checkpoint.read_config(path)
+    arch = dict(config["model"])
+    vocab_sizes = {}
+    for side, name in config.get("vocabs", {}).items():
+        vocab_sizes[side] = len(json.loads((path / name).read_text(encoding="utf-8"))["tokens"]) + 4
+    training = config.get("training", {})
+    facts: dict[str, Any] = {
+        "path": str(path),
+        "task": config["task"],
+        "architecture": arch,
+        "parameters": checkpoint.parameter_count(path),
+        "vocabulary": vocab_sizes,
+        "tokenizer": {side: spec["name"] + (f" ({spec.get('lang')})" if spec["name"] == "spacy" else "")
+                      for side, spec in config.get("tokenizers", {}).items()},
+        "trained_on": training.get("corpus", "?"),
+        "metrics": config.get("metrics", {}),
+        "format_version": config["format_version"],
+        "textrnn_version": config.get("textrnn_version", "?"),
+        "size_bytes": sum(f.stat().st_size for f in path.iterdir() if f.is_file()),
+    }
+    if config.get("labels"):
+        facts["labels"] = config["labels"]
+    for key in ("epochs_run", "best_epoch", "seconds_total", "train_tokens"):
+        if key in training:
+            facts.setdefault("training", {})[key] = training[key]
+    return facts

@@ -1,0 +1,323 @@
+"""Language modelling: train on a token stream, predict the next word, generate text, measure perplexity."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textrnn import checkpoint
+from textrnn.data.corpus import load_corpus, tokenize_corpus
+from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
+from textrnn.data.sources import Source
+from textrnn.errors import ConfigError, InputError
+from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.text import Vocab, coverage, get_tokenizer
+from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from textrnn.training import Callback, Monitor, TrainConfig, Trainer
+
+TASK = "lm"
+MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
+EVAL_BATCH = 10
+
+
+@dataclass(frozen=True)
+class LMDataConfig:
+    """How the corpus becomes a token stream."""
+
+    tokenizer: str = "spacy"
+    lang: str = "en"
+    lowercase: bool = False
+    min_freq: int = 1
+    max_vocab: int | None = 30_000
+    bptt: int = 35
+    valid_fraction: float = 0.1
+    documents: bool = False  # txt: one example per file instead of per line
+
+    def __post_init__(self) -> None:
+        if self.bptt < 1:
+            raise ConfigError(f"bptt must be at least 1, got {self.bptt}")
+        if not 0 < self.valid_fraction < 1:
+            raise ConfigError(f"valid-fraction must be between 0 and 1, got {self.valid_fraction}")
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    history: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _token_lists(ds) -> Iterator[list[str]]:
+    for batch in ds.iter(batch_size=10_000):
+        yield from batch["tokens"]
+
+
+def stream_loss(model, data, bptt: int) -> tuple[float, int]:
+    """Mean cross-entropy over a batchified stream, carrying the state across windows; and token count."""
+    total, count = 0.0, 0
+    model.reset_state()
+    for batch in windows(data, bptt):
+        batch = {k: v.to(next(model.parameters()).device) if hasattr(v, "to") else v for k, v in batch.items()}
+        _, loss = model(batch)
+        total += loss.item() * batch["ntokens"]
+        count += batch["ntokens"]
+    model.reset_state()
+    return total / max(count, 1), count
+
+
+def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
+          data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
+          valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
+          overwrite: bool = False, resume: bool = False) -> TrainResult:
+    """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss)."""
+    from textrnn.data.lm import batchify
+    from textrnn.models.language_model import LanguageModel, LanguageModelConfig
+
+    out = prepare_output(out_dir, overwrite, resume)
+    source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
+    tokenizer = get_tokenizer(data.tokenizer, data.lang, data.lowercase)
+    tokens = tokenize_corpus(load_corpus(source), "text", tokenizer)
+    if valid is not None:
+        train_ds, valid_ds = tokens, tokenize_corpus(load_corpus(valid), "text", tokenizer)
+    else:
+        if len(tokens) < 2:
+            raise InputError(f"{source.path}: the corpus has one example; a validation split needs two or more",
+                             hint="add text, or give --valid FILE")
+        train_idx, valid_idx = split_examples(len(tokens), data.valid_fraction, training.seed)
+        train_ds, valid_ds = tokens.select(train_idx), tokens.select(valid_idx)
+
+    if resume:
+        saved = resume_saved(out)
+        vocab = saved.vocabs["text"]
+    else:
+        vocab = Vocab.build(_token_lists(train_ds), data.min_freq, data.max_vocab)
+        model_config = LanguageModelConfig(vocab_size=len(vocab), **(model or {}))
+        saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
+                                 tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
+    net = LanguageModel(LanguageModelConfig(**saved.model_config))
+    train_data = batchify(stream_ids(_token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
+    valid_stream = stream_ids(_token_lists(valid_ds), vocab)
+    valid_batch = max(1, min(EVAL_BATCH, valid_stream.numel() // (data.bptt + 1)))
+    valid_data = batchify(valid_stream, valid_batch, min(data.bptt, valid_stream.numel() - 1), "validation")
+    char_level = tokenizer.level == "char"
+
+    def evaluate(m) -> dict[str, float]:
+        loss, _ = stream_loss(m, valid_data, data.bptt)
+        metrics = {"loss": loss, "ppl": math.exp(min(loss, 50))}
+        if char_level:
+            metrics["bpc"] = loss / math.log(2)
+        return metrics
+
+    trainer = Trainer(training, Monitor("loss", "min"), out, callbacks)
+    meta = {"corpus": str(source.path), "valid": str(valid) if valid else f"{data.valid_fraction:.0%} of corpus",
+            "train_tokens": int(train_data.numel()), "valid_tokens": int(valid_stream.numel()),
+            "data": asdict(data), "train": asdict(training), "device": trainer.device}
+    if resume:
+        net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
+    started = time.time()
+
+    def save_best(m, record) -> None:
+        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
+        saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
+        checkpoint.save(out, m, saved)
+
+    state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt),
+                        evaluate, save_best, lambda m, target: checkpoint.save(target, m, saved), resume=resume)
+    trainer.finish()
+    # Record the whole run's time in the saved config.
+    config = checkpoint.read_config(out)
+    config["training"]["seconds_total"] = state.elapsed
+    config["training"]["epochs_run"] = state.epoch
+    (out / checkpoint.CONFIG).write_text(__import__("json").dumps(config, indent=2, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
+                                            "seconds": state.elapsed, "wall": time.time() - started})
+
+
+# Inference ---------------------------------------------------------------------------------------
+
+@dataclass
+class Prompt:
+    """A tokenized prompt with what the user should be told about it."""
+
+    text: str
+    ids: list[int]
+    unknown: list[str]
+    notes: list[str]
+
+
+def encode_prompt(text: str, tokenizer, vocab: Vocab) -> Prompt:
+    if not text.strip():
+        raise InputError("the prompt is empty", hint='give some text, as in: textrnn predict "I love eating"')
+    tokens = tokenizer(text)
+    unknown = [t for t in tokens if t not in vocab]
+    if tokens and len(unknown) == len(tokens):
+        raise InputError(f"none of the prompt's words are in the model's vocabulary: {' '.join(unknown[:10])}",
+                         hint="try words from the model's training text")
+    notes = []
+    if len(tokens) > MAX_PROMPT_TOKENS:
+        notes.append(f"the prompt has {len(tokens)} tokens; only the last {MAX_PROMPT_TOKENS} are used")
+        tokens = tokens[-MAX_PROMPT_TOKENS:]
+    if unknown:
+        notes.append(f"not in the vocabulary: {', '.join(dict.fromkeys(unknown))}")
+    # Start as a line starts in training: right after an end-of-line token.
+    return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes)
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+class LanguageModelRunner:
+    """A loaded language model with its tokenizer and vocabulary, for predict and generate."""
+
+    def __init__(self, model: str | Path = "everyday-english", device: str = "cpu") -> None:
+        import torch
+
+        torch.set_grad_enabled(False)
+        self.model, self.saved = load_for(model, TASK, device)
+        self.tokenizer = self.saved.tokenizer("text")
+        self.vocab = self.saved.vocabs["text"]
+        self.device = device
+        self.char_level = self.tokenizer.level == "char"
+
+    def _run_prompt(self, prompt: Prompt):
+        import torch
+
+        with torch.inference_mode():
+            ids = torch.tensor([prompt.ids], device=self.device)
+            logits, state = self.model.step(ids)
+        return logits[0, -1], state
+
+    def predict(self, text: str, k: int = 5, all_tokens: bool = False) -> dict[str, Any]:
+        """The k likeliest next tokens (words only, unless all_tokens) with their probabilities."""
+        import torch
+
+        prompt = encode_prompt(text, self.tokenizer, self.vocab)
+        logits, _ = self._run_prompt(prompt)
+        probs = torch.softmax(logits.float(), dim=-1)
+        order = torch.argsort(probs, descending=True).tolist()
+        results = []
+        for i in order:
+            token = self.vocab.itos[i]
+            if i in (PAD_ID, UNK_ID, BOS_ID, EOS_ID) or not (all_tokens or self.char_level or _is_word(token)):
+                continue
+            results.append({"token": token, "probability": probs[i].item()})
+            if len(results) == k:
+                break
+        return {"prompt": text, "predictions": results, "unknown": prompt.unknown, "notes": prompt.notes}
+
+    def generate(self, prompt_text: str, n: int = 30, temperature: float = 0.8, top_k: int = 0,
+                 top_p: float = 1.0, seed: int | None = None, beam: int = 0,
+                 until: str | None = None) -> Iterator[str]:
+        """Yield generated tokens one by one. Each costs one recurrent step: the state is carried.
+
+        until: "line" stops at the end-of-line token, "sentence" also at . ! ?, None only after n tokens
+        (end-of-line is then written as a line break). Default: "line" for word models, None for characters.
+        """
+        import torch
+
+        from textrnn.sampling import next_token
+
+        until = until if until is not None else ("none" if self.char_level else "line")
+        prompt = encode_prompt(prompt_text, self.tokenizer, self.vocab) if prompt_text else \
+            Prompt("", [EOS_ID], [], [])
+        if beam and beam > 1:
+            yield from self._beam(prompt, n, beam, until)
+            return
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        banned = [PAD_ID, UNK_ID, BOS_ID]
+        logits, state = self._run_prompt(prompt)
+        with torch.inference_mode():
+            for i in range(n):
+                logits = logits.float().clone()
+                logits[banned + ([EOS_ID] if i == 0 else [])] = float("-inf")  # never an empty continuation
+                tok = int(next_token(logits.unsqueeze(0).cpu(), temperature, top_k, top_p, gen)[0])
+                if tok == EOS_ID:
+                    if until != "none":
+                        return
+                    yield "\n"
+                else:
+                    token = self.vocab.itos[tok]
+                    yield token
+                    if until == "sentence" and token in {".", "!", "?"}:
+                        return
+                out, state = self.model.step(torch.tensor([[tok]], device=self.device), state)
+                logits = out[0, -1]
+
+    def _beam(self, prompt: Prompt, n: int, beam: int, until: str) -> Iterator[str]:
+        import torch
+
+        from textrnn.beam_search import beam_search
+
+        _, state = self._run_prompt(Prompt(prompt.text, prompt.ids[:-1], [], [])) if len(prompt.ids) > 1 \
+            else (None, None)
+
+        def step(tokens, st):
+            if st is not None and tokens.size(0) > 1 and _batch(st) == 1:
+                st = _expand(st, tokens.size(0))
+            out, st = self.model.step(tokens.view(-1, 1).to(self.device), st)
+            return torch.log_softmax(out[:, -1].float(), dim=-1).cpu(), st
+
+        best = beam_search(step, _reorder, state, prompt.ids[-1], beam, n,
+                           EOS_ID if until != "none" else None, banned=(PAD_ID, UNK_ID, BOS_ID))[0]
+        for tok in best.tokens:
+            token = "\n" if tok == EOS_ID else self.vocab.itos[tok]
+            yield token
+            if until == "sentence" and token in {".", "!", "?"}:
+                return
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return self.tokenizer.detokenize(tokens)
+
+
+def _batch(state) -> int:
+    return (state[0] if isinstance(state, tuple) else state).size(1)
+
+
+def _expand(state, n: int):
+    if isinstance(state, tuple):
+        return tuple(s.expand(-1, n, -1).contiguous() for s in state)
+    return state.expand(-1, n, -1).contiguous()
+
+
+def _reorder(state, index):
+    if isinstance(state, tuple):
+        return tuple(s.index_select(1, index.to(s.device)) for s in state)
+    return state.index_select(1, index.to(state.device))
+
+
+def predict(model: str | Path, texts: Iterable[str], k: int = 5, all_tokens: bool = False,
+            device: str = "cpu") -> Iterator[dict[str, Any]]:
+    runner = LanguageModelRunner(model, device)
+    for text in texts:
+        yield runner.predict(text, k, all_tokens)
+
+
+def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: str = "cpu") -> dict[str, Any]:
+    """Perplexity (and bits per character for character models), token count and OOV rate."""
+    from collections import Counter
+
+    import torch
+
+    net, saved = load_for(model, TASK, device)
+    tokenizer, vocab = saved.tokenizer("text"), saved.vocabs["text"]
+    ds = tokenize_corpus(load_corpus(source), "text", tokenizer)
+    counter: Counter[str] = Counter()
+    for tokens in _token_lists(ds):
+        counter.update(tokens)
+    stream = stream_ids(_token_lists(ds), vocab)
+    batch = max(1, min(EVAL_BATCH, stream.numel() // (bptt + 1)))
+    data = batchify(stream, batch, min(bptt, stream.numel() - 1), "evaluation")
+    with torch.inference_mode():
+        loss, count = stream_loss(net, data, bptt)
+    cov = coverage(vocab, counter)
+    result = {"model": str(model), "corpus": str(getattr(source, "path", source)), "tokens": count,
+              "loss": loss, "perplexity": math.exp(min(loss, 50)), "oov_rate": cov.oov_rate}
+    if tokenizer.level == "char":
+        result["bits_per_char"] = loss / math.log(2)
+    return result

@@ -1,0 +1,287 @@
+"""One model-agnostic training loop, shared by every task. Silent: it reports through callbacks.
+
+Contract with the task: `model(batch)` returns `(output, loss)`; `batches(epoch)` yields dicts of tensors
+(plus an int "ntokens" for throughput) in an order fixed by the seed and epoch; `evaluate(model)` returns a
+dict of validation metrics; `save_best(model, metrics)` writes the model directory. A model with a
+`reset_state()` method (the language model's carried hidden state) has it called before every pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS = "resume", "trainer.json", "trainer.pt"
+
+
+class Interrupted(TextrnnError):
+    """Training was stopped with Ctrl-C; the last completed epoch is saved for --resume."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    clip: float = 1.0  # gradient-norm clipping; 0 turns it off
+    seed: int = 1234
+    device: str = "auto"  # "auto": CUDA when present, else CPU
+    patience: int = 3  # early stopping: epochs without improvement before stopping
+    lr_patience: int = 0  # reduce the learning rate after this many epochs without improvement
+    lr_factor: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise UnknownNameError("optimizer", self.optimizer, OPTIMIZERS)
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not 0 < self.lr_factor < 1:
+            raise ConfigError(f"lr-factor must be between 0 and 1, got {self.lr_factor}")
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """Which validation metric decides 'best', and whether lower or higher is better."""
+
+    metric: str = "loss"
+    mode: str = "min"
+
+    def better(self, new: float, old: float | None) -> bool:
+        return old is None or (new < old if self.mode == "min" else new > old)
+
+
+class Callback:
+    """Progress hooks; the CLI draws them with Rich on stderr. All no-ops here."""
+
+    def on_train_start(self, info: dict[str, Any]) -> None: ...
+    def on_epoch_start(self, epoch: int, steps: int) -> None: ...
+    def on_step(self, epoch: int, step: int, loss: float, tokens_per_s: float) -> None: ...
+    def on_epoch_end(self, epoch: int, record: dict[str, Any]) -> None: ...
+    def on_train_end(self, summary: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class TrainState:
+    """Counters saved with each resumable checkpoint."""
+
+    epoch: int = 0  # epochs completed
+    best: float | None = None
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def pick_device(name: str = "auto") -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine", hint="use --device cpu")
+    return name
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float = 0.0):
+    import torch
+
+    factories = {
+        "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay),
+        "adam": lambda: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
+        "adamw": lambda: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay or 0.01),
+        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay),
+    }
+    if name not in factories:
+        raise UnknownNameError("optimizer", name, list(factories))
+    return factories[name]()
+
+
+class Trainer:
+    """Fits a model: epochs of clipped gradient steps, validation, LR schedule, early stopping, resume."""
+
+    def __init__(self, config: TrainConfig, monitor: Monitor, out_dir: Path,
+                 callbacks: Iterable[Callback] = ()) -> None:
+        self.config = config
+        self.monitor = monitor
+        self.out_dir = Path(out_dir)
+        self.callbacks = list(callbacks)
+        self.device = pick_device(config.device)
+
+    def _emit(self, name: str, *args) -> None:
+        for cb in self.callbacks:
+            getattr(cb, name)(*args)
+
+    def fit(self, model, batches: Callable[[int], Iterable[dict]], steps_per_epoch: int,
+            evaluate: Callable[[Any], dict[str, float]], save_best: Callable[[Any, dict], None],
+            save_resume: Callable[[Any, Path], None], resume: bool = False) -> TrainState:
+        import torch
+
+        model.to(self.device)
+        opt = make_optimizer(self.config.optimizer, model.parameters(), self.config.lr, self.config.weight_decay)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode=self.monitor.mode, factor=self.config.lr_factor, patience=self.config.lr_patience)
+        state = TrainState()
+        if resume:
+            state = self._load_resume(opt, sched)
+        else:
+            seed_everything(self.config.seed)
+            self._save_resume(model, opt, sched, state, save_resume)
+        self._emit("on_train_start", {"device": self.device, "epochs": self.config.epochs,
+                                      "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
+                                      "parameters": sum(p.numel() for p in model.parameters())})
+        try:
+            while state.epoch < self.config.epochs and state.bad_epochs <= self.config.patience:
+                epoch = state.epoch + 1
+                start = time.perf_counter()
+                train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state)
+                metrics = self._validate(model, evaluate)
+                value = metrics[self.monitor.metric]
+                sched.step(value)
+                record = {"epoch": epoch, "train_loss": train_loss, "train_ppl": _ppl(train_loss),
+                          **{f"val_{k}": v for k, v in metrics.items()}, "lr": opt.param_groups[0]["lr"],
+                          "tokens_per_s": tps, "seconds": time.perf_counter() - start}
+                state.history.append(record)
+                state.epoch, state.elapsed = epoch, state.elapsed + record["seconds"]
+                if self.monitor.better(value, state.best):
+                    state.best, state.best_epoch, state.bad_epochs = value, epoch, 0
+                    save_best(model, record)
+                else:
+                    state.bad_epochs += 1
+                self._save_resume(model, opt, sched, state, save_resume)
+                self._write_metrics(state)
+                self._emit("on_epoch_end", epoch, record)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted during epoch {state.epoch + 1}; epochs 1-{state.epoch} are saved in {self.out_dir}",
+                hint="run the same command again with --resume to continue") from None
+        summary = {"epochs": state.epoch, "best_epoch": state.best_epoch, f"best_{self.monitor.metric}": state.best,
+                   "seconds": state.elapsed, "early_stopped": state.bad_epochs > self.config.patience}
+        self._emit("on_train_end", summary)
+        return state
+
+    def _train_epoch(self, model, opt, batches, epoch, steps, state) -> tuple[float, float]:
+        import torch
+
+        model.train()
+        if hasattr(model, "reset_state"):
+            model.reset_state()
+        self._emit("on_epoch_start", epoch, steps)
+        total_loss, n_batches, n_tokens, start = 0.0, 0, 0, time.perf_counter()
+        autocast = self._autocast()
+        for step, batch in enumerate(batches, 1):
+            batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            with autocast:
+                _, loss = model(batch)
+            if not torch.isfinite(loss):
+                kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
+                    if state.best_epoch else "no model was saved"
+                raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}; {kept}",
+                                    hint="lower --lr, or keep --clip on")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
+            opt.step()
+            total_loss += loss.item()
+            n_batches += 1
+            n_tokens += int(batch.get("ntokens", 0))
+            tps = n_tokens / max(time.perf_counter() - start, 1e-9)
+            self._emit("on_step", epoch, step, loss.item(), tps)
+        if n_batches == 0:
+            raise TrainingError("an epoch had no batches: the training data is too small for the batch layout")
+        return total_loss / n_batches, n_tokens / max(time.perf_counter() - start, 1e-9)
+
+    def _validate(self, model, evaluate) -> dict[str, float]:
+        import torch
+
+        model.eval()
+        if hasattr(model, "reset_state"):
+            model.reset_state()
+        with torch.inference_mode(), self._autocast():
+            metrics = evaluate(model)
+        if hasattr(model, "reset_state"):
+            model.reset_state()
+        return metrics
+
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.device.startswith("cuda"):
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    # Resumable state ------------------------------------------------------------------------
+    def _save_resume(self, model, opt, sched, state: TrainState, save_resume) -> None:
+        """Write out_dir/resume/: a model directory of the latest weights plus optimizer, scheduler, RNG."""
+        import torch
+
+        target = self.out_dir / RESUME_DIR
+        save_resume(model, target)  # atomic: a full model directory
+        tensors = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                   "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()[1])}
+        tmp = target / (TRAINER_TENSORS + ".tmp")
+        torch.save(tensors, tmp)
+        tmp.replace(target / TRAINER_TENSORS)
+        doc = {"state": asdict(state), "train_config": asdict(self.config), "python_rng_version": random.getstate()[0],
+               "python_rng_gauss": random.getstate()[2]}
+        (target / (TRAINER_STATE + ".tmp")).write_text(json.dumps(doc), encoding="utf-8")
+        (target / (TRAINER_STATE + ".tmp")).replace(target / TRAINER_STATE)
+
+    def _load_resume(self, opt, sched) -> TrainState:
+        import torch
+
+        target = self.out_dir / RESUME_DIR
+        if not (target / TRAINER_STATE).is_file():
+            raise TrainingError(f"nothing to resume in {self.out_dir}: it has no {RESUME_DIR}/{TRAINER_STATE}",
+                                hint="start without --resume (add --overwrite to replace the directory)")
+        doc = json.loads((target / TRAINER_STATE).read_text(encoding="utf-8"))
+        # weights_only=True: the optimizer state is plain tensors and numbers; nothing is unpickled.
+        tensors = torch.load(target / TRAINER_TENSORS, weights_only=True, map_location="cpu")
+        opt.load_state_dict(tensors["optimizer"])
+        sched.load_state_dict(tensors["scheduler"])
+        torch.set_rng_state(tensors["torch_rng"])
+        random.setstate((doc["python_rng_version"], tuple(tensors["python_rng"]), doc["python_rng_gauss"]))
+        return TrainState(**doc["state"])
+
+    def _write_metrics(self, state: TrainState) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps(r) + "\n" for r in state.history)
+        tmp = self.out_dir / "metrics.jsonl.tmp"
+        tmp.write_text(lines, encoding="utf-8")
+        tmp.replace(self.out_dir / "metrics.jsonl")
+        from textrnn.plots import plot_history
+
+        plot_history(state.history, self.out_dir / "loss.png")
+
+    def finish(self) -> None:
+        """After a complete run the resume state is no longer needed."""
+        import shutil
+
+        shutil.rmtree(self.out_dir / RESUME_DIR, ignore_errors=True)
+
+
+def _ppl(loss: float) -> float:
+    return math.exp(min(loss, 50.0))
