@@ -1,0 +1,1 @@
+"""Models that ship with textrnn, rebuilt by scripts/build-bundled-models.sh."""
