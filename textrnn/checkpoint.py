@@ -19,7 +19,6 @@ import shutil
 import struct
 import tempfile
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,9 @@ CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.jsonl"
 
 
 def bundled_root() -> Path:
-    return Path(str(resources.files("textrnn") / "pretrained"))
+    import textrnn.pretrained
+
+    return Path(textrnn.pretrained.__file__).parent
 
 
 def bundled_models() -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from textrnn.errors import UnknownNameError
@@ -28,7 +27,9 @@ class Corpus:
 
 
 def corpora_root() -> Path:
-    return Path(str(resources.files("textrnn_corpora")))
+    import textrnn_corpora
+
+    return Path(textrnn_corpora.__file__).parent
 
 
 def list_corpora() -> list[Corpus]:
