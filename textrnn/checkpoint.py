@@ -20,7 +20,7 @@ import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from textrnn._version import __version__
 from textrnn.errors import FormatVersionError, ModelError, ModelNotFound
@@ -120,10 +120,12 @@ def _vocab_file(side: str) -> str:
     return "vocab.json" if side == "text" else f"vocab-{side}.json"
 
 
-def save(path: str | os.PathLike, model: "torch.nn.Module", saved: Saved, extra: dict[str, Path] | None = None) -> Path:
+def save(path: str | os.PathLike, model: "torch.nn.Module", saved: Saved,
+         write_extra: Callable[[Path], None] | None = None) -> Path:
     """Write the model directory atomically: build it beside the target, then swap it in.
 
-    `extra` maps file names to files copied in too (metrics.jsonl, loss.png, resume/).
+    `write_extra(folder)` may add files (the trainer's resume state) before the swap, so they are
+    published together with the weights they belong to.
     """
     from safetensors.torch import save_model
 
@@ -150,11 +152,8 @@ def save(path: str | os.PathLike, model: "torch.nn.Module", saved: Saved, extra:
             "metrics": saved.metrics,
         }
         (tmp / CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        for name, src in (extra or {}).items():
-            if Path(src).is_dir():
-                shutil.copytree(src, tmp / name)
-            elif Path(src).is_file():
-                shutil.copy2(src, tmp / name)
+        if write_extra is not None:
+            write_extra(tmp)
         _publish_permissions(tmp)
         _swap_in(tmp, path)
     finally:

@@ -2,7 +2,9 @@
 
 Contract with the task: `model(batch)` returns `(output, loss)`; `batches(epoch)` yields dicts of tensors
 (plus an int "ntokens" for throughput) in an order fixed by the seed and epoch; `evaluate(model)` returns a
-dict of validation metrics; `save_best(model, metrics)` writes the model directory. A model with a
+dict of validation metrics; `save_best(model, metrics)` writes the model directory;
+`save_resume(model, folder, write_extra)` writes a model directory there, calling `write_extra(tmp_folder)`
+before publishing it, so the trainer's state and the weights it belongs to appear together. A model with a
 `reset_state()` method (the language model's carried hidden state) has it called before every pass.
 """
 
@@ -134,7 +136,7 @@ class Trainer:
 
     def fit(self, model, batches: Callable[[int], Iterable[dict]], steps_per_epoch: int,
             evaluate: Callable[[Any], dict[str, float]], save_best: Callable[[Any, dict], None],
-            save_resume: Callable[[Any, Path], None], resume: bool = False) -> TrainState:
+            save_resume: Callable[[Any, Path, Callable[[Path], None]], None], resume: bool = False) -> TrainState:
         import torch
 
         model.to(self.device)
@@ -235,20 +237,19 @@ class Trainer:
 
     # Resumable state ------------------------------------------------------------------------
     def _save_resume(self, model, opt, sched, state: TrainState, save_resume) -> None:
-        """Write out_dir/resume/: a model directory of the latest weights plus optimizer, scheduler, RNG."""
+        """Write out_dir/resume/: a model directory of the latest weights plus optimizer, scheduler, RNG,
+        all published in one atomic directory swap."""
         import torch
 
-        target = self.out_dir / RESUME_DIR
-        save_resume(model, target)  # atomic: a full model directory
-        tensors = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                   "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()[1])}
-        tmp = target / (TRAINER_TENSORS + ".tmp")
-        torch.save(tensors, tmp)
-        tmp.replace(target / TRAINER_TENSORS)
-        doc = {"state": asdict(state), "train_config": asdict(self.config), "python_rng_version": random.getstate()[0],
-               "python_rng_gauss": random.getstate()[2]}
-        (target / (TRAINER_STATE + ".tmp")).write_text(json.dumps(doc), encoding="utf-8")
-        (target / (TRAINER_STATE + ".tmp")).replace(target / TRAINER_STATE)
+        def write_trainer_state(folder: Path) -> None:
+            tensors = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                       "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()[1])}
+            torch.save(tensors, folder / TRAINER_TENSORS)
+            doc = {"state": asdict(state), "train_config": asdict(self.config),
+                   "python_rng_version": random.getstate()[0], "python_rng_gauss": random.getstate()[2]}
+            (folder / TRAINER_STATE).write_text(json.dumps(doc), encoding="utf-8")
+
+        save_resume(model, self.out_dir / RESUME_DIR, write_trainer_state)
 
     def _load_resume(self, opt, sched) -> TrainState:
         import torch

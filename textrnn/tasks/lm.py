@@ -126,7 +126,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         checkpoint.save(out, m, saved)
 
     state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt),
-                        evaluate, save_best, lambda m, target: checkpoint.save(target, m, saved), resume=resume)
+                        evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
+                        resume=resume)
     trainer.finish()
     # Record the whole run's time in the saved config.
     config = checkpoint.read_config(out)
