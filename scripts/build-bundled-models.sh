@@ -10,6 +10,6 @@ build() { [[ " ${want[*]} " == *" all "* || " ${want[*]} " == *" $1 "* ]]; }
 if build everyday-english; then
   textrnn train lm corpora/everyday-english -o "$out/everyday-english" --overwrite \
     --tokenizer spacy --cell lstm --layers 1 --hidden-size 256 --epochs 30 --patience 3 --batch-size 32 --bptt 35 \
-    --dropout 0.3 --lr 3e-3 --seed 1
+    --dropout 0.3 --lr 3e-3 --min-freq 2 --seed 1
 fi
 # Classification and translation models are added below by their tasks.

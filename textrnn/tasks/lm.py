@@ -17,7 +17,7 @@ from textrnn.errors import ConfigError, InputError
 from textrnn.tasks.common import load_for, prepare_output, resume_saved
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer
+from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 
 TASK = "lm"
 MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
@@ -98,6 +98,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         model_config = LanguageModelConfig(vocab_size=len(vocab), **(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
                                  tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
+    seed_everything(training.seed)  # the initial weights depend on the seed too
     net = LanguageModel(LanguageModelConfig(**saved.model_config))
     train_data = batchify(stream_ids(_token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
     valid_stream = stream_ids(_token_lists(valid_ds), vocab)
@@ -177,9 +178,6 @@ class LanguageModelRunner:
     """A loaded language model with its tokenizer and vocabulary, for predict and generate."""
 
     def __init__(self, model: str | Path = "everyday-english", device: str = "cpu") -> None:
-        import torch
-
-        torch.set_grad_enabled(False)
         self.model, self.saved = load_for(model, TASK, device)
         self.tokenizer = self.saved.tokenizer("text")
         self.vocab = self.saved.vocabs["text"]
@@ -264,8 +262,9 @@ class LanguageModelRunner:
             out, st = self.model.step(tokens.view(-1, 1).to(self.device), st)
             return torch.log_softmax(out[:, -1].float(), dim=-1).cpu(), st
 
-        best = beam_search(step, _reorder, state, prompt.ids[-1], beam, n,
-                           EOS_ID if until != "none" else None, banned=(PAD_ID, UNK_ID, BOS_ID))[0]
+        with torch.inference_mode():
+            best = beam_search(step, _reorder, state, prompt.ids[-1], beam, n,
+                               EOS_ID if until != "none" else None, banned=(PAD_ID, UNK_ID, BOS_ID))[0]
         for tok in best.tokens:
             token = "\n" if tok == EOS_ID else self.vocab.itos[tok]
             yield token
