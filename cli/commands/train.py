@@ -40,8 +40,10 @@ def render_summary(result, as_json: bool) -> None:
 
 def _register() -> None:
     from .train_lm import lm
+    from .train_translate import translate
 
     app.command("lm")(lm)
+    app.command("translate")(translate)
 
 
 _register()
