@@ -6,12 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+# Runs of two or more blanks, or any single blank that is not a plain space.
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]{2,}|[\t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]")
 
 
 def nfc(text: str) -> str:
     """Compose characters (e + combining acute -> é) so equal-looking words are equal tokens."""
-    return unicodedata.normalize("NFC", text)
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def strip_bom(text: str) -> str:
@@ -21,7 +22,10 @@ def strip_bom(text: str) -> str:
 
 def clean_whitespace(text: str) -> str:
     """Collapse runs of spaces and tabs (and exotic spaces) to one space; trim the ends. Newlines stay."""
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip("\n")
+    text = _SPACES.sub(" ", text)
+    if "\n" in text:
+        return "\n".join(line.strip() for line in text.split("\n")).strip("\n")
+    return text.strip()
 
 
 def lowercase(text: str) -> str:
