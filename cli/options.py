@@ -14,6 +14,7 @@ Lang = Annotated[str, typer.Option("--lang", help="Language code for the spacy t
 Lowercase = Annotated[bool, typer.Option("--lowercase", help="Lowercase text before tokenizing.")]
 EncodingErrors = Annotated[str, typer.Option(
     "--encoding-errors", help="On invalid UTF-8: 'strict' stops and names the line; 'replace' uses U+FFFD and warns.")]
+Split = Annotated[str, typer.Option("--split", help="For hf:NAME data: which split to read.")]
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
 
 # Training options, shared by every `train` subcommand where they mean the same.

@@ -15,6 +15,7 @@ def evaluate(
     data: Annotated[str, typer.Argument(help="Evaluation data: a file, folder, '-', or hf:NAME.")],
     beam: Annotated[int, typer.Option("--beam", help="Translation: beam size (1: greedy).")] = 5,
     encoding_errors: opt.EncodingErrors = "strict",
+    split: opt.Split = "test",
     device: opt.Device = "cpu",
     as_json: opt.Json = False,
 ) -> None:
@@ -27,5 +28,5 @@ def evaluate(
 
     from ..render import renderer
 
-    task, result = run(model, Source(data, errors=encoding_errors), beam=beam, device=device)
+    task, result = run(model, Source(data, errors=encoding_errors, split=split), beam=beam, device=device)
     renderer(task).evaluation(result, Output(as_json))

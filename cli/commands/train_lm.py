@@ -37,6 +37,7 @@ def lm(
     max_vocab: opt.MaxVocab = 30_000,
     documents: Annotated[bool, typer.Option(help="Treat each .txt file as one example (default: each line).")] = False,
     encoding_errors: opt.EncodingErrors = "strict",
+    split: opt.Split = "train",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
     quiet: opt.Quiet = False,
@@ -57,7 +58,7 @@ def lm(
              "output_dropout": dropout, "tie_weights": tie_weights}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
-    result = task.train(Source(corpus, documents=documents, errors=encoding_errors), output, model, data,
+    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
                         callbacks=[] if quiet else [RichProgress()], overwrite=overwrite, resume=resume)

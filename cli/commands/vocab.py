@@ -25,6 +25,7 @@ def build(
     max_size: Annotated[Optional[int], typer.Option("--max-size", help="Largest vocabulary, specials included.")] = None,
     top: Annotated[int, typer.Option("--top", help="How many of the commonest tokens to show.")] = 15,
     encoding_errors: opt.EncodingErrors = "strict",
+    split: opt.Split = "train",
     as_json: opt.Json = False,
 ) -> None:
     """Tokenize a corpus, build its vocabulary, save it as JSON and show the top tokens and coverage.
@@ -34,7 +35,7 @@ def build(
     from textrnn.data.sources import Source
     from textrnn.vocab_builder import build_vocab
 
-    report = build_vocab(Source(corpus, errors=encoding_errors), output, tokenizer, lang, lowercase, column,
+    report = build_vocab(Source(corpus, errors=encoding_errors, split=split), output, tokenizer, lang, lowercase, column,
                          min_freq, max_size)
     _show(report.vocab, top, Output(as_json), report.as_dict())
 
