@@ -47,7 +47,7 @@ def generate(
                "seed": seed, "beam": beam, "until": until}
     for text in prompts:
         tokens: list[str] = []
-        shown = ""
+        shown = _prompt_text(runner, text)
         stream = out.rich and prompt is not None and not beam
         if stream:
             out.console.print(text, end="", style="bold", soft_wrap=True)
