@@ -174,6 +174,11 @@ def test_existing_output_directory_is_refused(cli, lm_corpus, tmp_path):
     assert (out / "model.safetensors").is_file()
 
 
+def test_resume_without_saved_state_is_refused(cli, lm_corpus, tmp_path):
+    _error(cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "fresh"), "--resume", *TINY), 8,
+           "nothing to resume")
+
+
 @pytest.mark.slow
 def test_ctrl_c_then_resume_reaches_the_uninterrupted_weights(tmp_path):
     """A real process is interrupted with SIGINT after its first epoch; --resume then finishes the run."""
