@@ -24,7 +24,7 @@ def readme_commands() -> list[str]:
 
 def test_readme_shows_the_quickstart():
     commands = readme_commands()
-    assert commands[:3] == ['pip install -e ".[dev]"', 'textrnn predict "I love eating"', "python -m pytest"]
+    assert commands[:3] == ['pip install -e ".[dev]" "torch==2.13.*"', 'textrnn predict "I love eating"', "python -m pytest"]
 
 
 @pytest.mark.slow
