@@ -9,7 +9,6 @@ Finished hypotheses are ranked by length-normalised log-probability, logprob / l
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -66,6 +65,13 @@ def greedy(model: "Seq2Seq", src: "torch.Tensor", src_len: "torch.Tensor", confi
     """src (B, S), src_len (B,) -> B translations taking the likeliest token at every step."""
     import torch
 
+    with torch.inference_mode():
+        return _greedy(model, src, src_len, config)
+
+
+def _greedy(model, src, src_len, config: DecodeConfig) -> list[Translation]:
+    import torch
+
     batch, device = src.size(0), src.device
     state = model.encode(src, src_len)
     limit = _limits(src_len, config).to(device)
@@ -97,6 +103,13 @@ def greedy(model: "Seq2Seq", src: "torch.Tensor", src_len: "torch.Tensor", confi
 def beam_search(model: "Seq2Seq", src: "torch.Tensor", src_len: "torch.Tensor",
                 config: DecodeConfig) -> list[Translation]:
     """src (B, S), src_len (B,) -> for each sentence the best of its finished beam hypotheses."""
+    import torch
+
+    with torch.inference_mode():
+        return _beam_search(model, src, src_len, config)
+
+
+def _beam_search(model, src, src_len, config: DecodeConfig) -> list[Translation]:
     import torch
 
     batch, k, device = src.size(0), config.beam, src.device
@@ -153,13 +166,12 @@ def translate_ids(model: "Seq2Seq", sources: Sequence[Sequence[int]], config: De
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     results: list[Translation | None] = [None] * len(sources)
     decode = greedy if config.beam == 1 else beam_search
-    with torch.inference_mode():
-        for start in range(0, len(order), config.batch_size):
-            chunk = order[start:start + config.batch_size]
-            src = pad([sources[i] for i in chunk]).to(device)
-            src_len = torch.tensor([len(sources[i]) for i in chunk], dtype=torch.long)
-            for i, translation in zip(chunk, decode(model, src, src_len.to(device), config)):
-                results[i] = translation
+    for start in range(0, len(order), config.batch_size):
+        chunk = order[start:start + config.batch_size]
+        src = pad([sources[i] for i in chunk]).to(device)
+        src_len = torch.tensor([len(sources[i]) for i in chunk], dtype=torch.long)
+        for i, translation in zip(chunk, decode(model, src, src_len.to(device), config)):
+            results[i] = translation
     return results  # type: ignore[return-value]
 
 
@@ -172,7 +184,3 @@ def replace_unknown(tokens: list[str], attention: "torch.Tensor", source_tokens:
         if token == unk and attention.size(1):
             out[i] = source_tokens[int(attention[i].argmax())]
     return out
-
-
-def length_cap(n_source: int, config: DecodeConfig) -> int:
-    return math.ceil(n_source * config.max_length_ratio) + config.max_length_extra
