@@ -173,6 +173,16 @@ def _publish_permissions(folder: Path) -> None:
 KEEP = ("resume", METRICS, "loss.png")  # written by the training loop; carried over when the model is replaced
 
 
+def record_run(path: str | os.PathLike, **training: Any) -> None:
+    """Add facts about the whole training run (total time, epochs run) to a saved model's config.json."""
+    path = Path(path)
+    config = read_config(path)
+    config["training"].update(training)
+    tmp = path / (CONFIG + ".tmp")
+    tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path / CONFIG)
+
+
 def _swap_in(new: Path, target: Path) -> None:
     """Replace `target` by `new`: the old directory is moved aside first and removed only afterwards."""
     if target.exists():

@@ -15,6 +15,7 @@ import os
 import socket
 from dataclasses import asdict
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -130,6 +131,12 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
         if len(ds) > _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
             kwargs["num_proc"] = min(4, os.cpu_count() or 1)
     return ds.map(tokenize_batch, **kwargs)
+
+
+def token_lists(ds: "datasets.Dataset", column: str = "tokens") -> Iterator[list[str]]:
+    """The token lists of a tokenized corpus, read in batches (the whole column is never one Python list)."""
+    for batch in ds.iter(batch_size=10_000):
+        yield from batch[column]
 
 
 def pick_column(ds: "datasets.Dataset", column: str | int) -> str:

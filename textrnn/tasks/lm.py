@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from textrnn import checkpoint
-from textrnn.data.corpus import load_corpus, tokenize_corpus
+from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError
@@ -51,11 +51,6 @@ class TrainResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _token_lists(ds) -> Iterator[list[str]]:
-    for batch in ds.iter(batch_size=10_000):
-        yield from batch["tokens"]
-
-
 def stream_loss(model, data, bptt: int) -> tuple[float, int]:
     """Mean cross-entropy over a batchified stream, carrying the state across windows; and token count."""
     total, count = 0.0, 0
@@ -94,14 +89,14 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         saved = resume_saved(out)
         vocab = saved.vocabs["text"]
     else:
-        vocab = Vocab.build(_token_lists(train_ds), data.min_freq, data.max_vocab)
+        vocab = Vocab.build(token_lists(train_ds), data.min_freq, data.max_vocab)
         model_config = LanguageModelConfig(vocab_size=len(vocab), **(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
                                  tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
     seed_everything(training.seed)  # the initial weights depend on the seed too
     net = LanguageModel(LanguageModelConfig(**saved.model_config))
-    train_data = batchify(stream_ids(_token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
-    valid_stream = stream_ids(_token_lists(valid_ds), vocab)
+    train_data = batchify(stream_ids(token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
+    valid_stream = stream_ids(token_lists(valid_ds), vocab)
     valid_batch = max(1, min(EVAL_BATCH, valid_stream.numel() // (data.bptt + 1)))
     valid_data = batchify(valid_stream, valid_batch, min(data.bptt, valid_stream.numel() - 1), "validation")
     char_level = tokenizer.level == "char"
@@ -130,12 +125,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                         evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
                         resume=resume)
     trainer.finish()
-    # Record the whole run's time in the saved config.
-    config = checkpoint.read_config(out)
-    config["training"]["seconds_total"] = state.elapsed
-    config["training"]["epochs_run"] = state.epoch
-    (out / checkpoint.CONFIG).write_text(__import__("json").dumps(config, indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
+    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
                                             "seconds": state.elapsed, "wall": time.time() - started})
 
@@ -308,9 +298,9 @@ def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: st
     tokenizer, vocab = saved.tokenizer("text"), saved.vocabs["text"]
     ds = tokenize_corpus(load_corpus(source), "text", tokenizer)
     counter: Counter[str] = Counter()
-    for tokens in _token_lists(ds):
+    for tokens in token_lists(ds):
         counter.update(tokens)
-    stream = stream_ids(_token_lists(ds), vocab)
+    stream = stream_ids(token_lists(ds), vocab)
     batch = max(1, min(EVAL_BATCH, stream.numel() // (bptt + 1)))
     data = batchify(stream, batch, min(bptt, stream.numel() - 1), "evaluation")
     with torch.inference_mode():
