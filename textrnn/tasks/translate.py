@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Iterable, Iterator
@@ -165,7 +164,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     state = trainer.fit(net, batches, math.ceil(len(lengths) / training.batch_size), evaluate, save_best,
                         lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume)
     trainer.finish()
-    _record_totals(out, state)
+    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch,
                                             f"best_val_{config.monitor}": state.best, "seconds": state.elapsed})
 
@@ -187,13 +186,6 @@ def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataCon
         hyps = [tgt_tok.detokenize(tv.decode(t.tokens)) for t in found]
         metrics["bleu"] = bleu_chrf(hyps, split.references[:n])["bleu"]
     return metrics
-
-
-def _record_totals(out: Path, state) -> None:
-    """The whole run's time and epoch count, in the saved config."""
-    config = checkpoint.read_config(out)
-    config["training"].update(seconds_total=state.elapsed, epochs_run=state.epoch)
-    (out / checkpoint.CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def bleu_chrf(hypotheses: list[str], references: list[str]) -> dict[str, Any]:
