@@ -12,6 +12,7 @@ def plot_history(history: list[dict[str, Any]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [r["epoch"] for r in history]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
@@ -19,6 +20,7 @@ def plot_history(history: list[dict[str, Any]], path: Path) -> None:
     if history and "val_loss" in history[0]:
         ax.plot(epochs, [r["val_loss"] for r in history], marker="o", label="validation loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     ax.legend()
