@@ -69,21 +69,12 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
           overwrite: bool = False, resume: bool = False) -> TrainResult:
     """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss)."""
-    from textrnn.data.lm import batchify
     from textrnn.models.language_model import LanguageModel, LanguageModelConfig
 
     out = prepare_output(out_dir, overwrite, resume)
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
     tokenizer = get_tokenizer(data.tokenizer, data.lang, data.lowercase)
-    tokens = tokenize_corpus(load_corpus(source), "text", tokenizer)
-    if valid is not None:
-        train_ds, valid_ds = tokens, tokenize_corpus(load_corpus(valid), "text", tokenizer)
-    else:
-        if len(tokens) < 2:
-            raise InputError(f"{source.path}: the corpus has one example; a validation split needs two or more",
-                             hint="add text, or give --valid FILE")
-        train_idx, valid_idx = split_examples(len(tokens), data.valid_fraction, training.seed)
-        train_ds, valid_ds = tokens.select(train_idx), tokens.select(valid_idx)
+    train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
 
     if resume:
         saved = resume_saved(out)
@@ -109,7 +100,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         return metrics
 
     trainer = Trainer(training, Monitor("loss", "min"), out, callbacks)
-    meta = {"corpus": str(source.path), "valid": str(valid) if valid else f"{data.valid_fraction:.0%} of corpus",
+    meta = {"corpus": str(source.path),
+            "valid": str(getattr(valid, "path", valid)) if valid else f"{data.valid_fraction:.0%} of corpus",
             "train_tokens": int(train_data.numel()), "valid_tokens": int(valid_stream.numel()),
             "data": asdict(data), "train": asdict(training), "device": trainer.device}
     if resume:
@@ -128,6 +120,18 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
                                             "seconds": state.elapsed, "wall": time.time() - started})
+
+
+def _train_valid(source: Source, valid, tokenizer, fraction: float, seed: int):
+    """Tokenized training and validation examples: a given validation corpus, or a seeded split."""
+    tokens = tokenize_corpus(load_corpus(source), "text", tokenizer)
+    if valid is not None:
+        return tokens, tokenize_corpus(load_corpus(valid), "text", tokenizer)
+    if len(tokens) < 2:
+        raise InputError(f"{source.path}: the corpus has one example; a validation split needs two or more",
+                         hint="add text, or give --valid FILE")
+    train_idx, valid_idx = split_examples(len(tokens), fraction, seed)
+    return tokens.select(train_idx), tokens.select(valid_idx)
 
 
 # Inference ---------------------------------------------------------------------------------------
