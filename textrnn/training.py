@@ -57,12 +57,20 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Monitor:
-    """Which validation metric decides 'best', and whether lower or higher is better."""
+    """Which validation metric decides 'best', and whether lower or higher is better.
+
+    `tie_break` names a lower-is-better metric (e.g. "loss") that decides between epochs whose `metric` is
+    equal, as a classifier's macro-F1 often is on a small validation set.
+    """
 
     metric: str = "loss"
     mode: str = "min"
+    tie_break: str | None = None
 
-    def better(self, new: float, old: float | None) -> bool:
+    def better(self, new: float, old: float | None, new_tie: float | None = None,
+               old_tie: float | None = None) -> bool:
+        if old is not None and new == old and new_tie is not None and old_tie is not None:
+            return new_tie < old_tie
         return old is None or (new < old if self.mode == "min" else new > old)
 
 
@@ -82,6 +90,7 @@ class TrainState:
 
     epoch: int = 0  # epochs completed
     best: float | None = None
+    best_tie: float | None = None  # the tie-break metric at the best epoch
     best_epoch: int = 0
     bad_epochs: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -165,8 +174,9 @@ class Trainer:
                           "tokens_per_s": tps, "seconds": time.perf_counter() - start}
                 state.history.append(record)
                 state.epoch, state.elapsed = epoch, state.elapsed + record["seconds"]
-                if self.monitor.better(value, state.best):
-                    state.best, state.best_epoch, state.bad_epochs = value, epoch, 0
+                tie = metrics.get(self.monitor.tie_break) if self.monitor.tie_break else None
+                if self.monitor.better(value, state.best, tie, state.best_tie):
+                    state.best, state.best_tie, state.best_epoch, state.bad_epochs = value, tie, epoch, 0
                     save_best(model, record)
                 else:
                     state.bad_epochs += 1
