@@ -1,0 +1,131 @@
+"""Text classifier: embedding -> packed recurrent encoder -> pooling over time -> dropout -> linear over labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from textrnn.errors import ConfigError, UnknownNameError
+from textrnn.models.cells import check_cell, check_sizes, make_rnn
+from textrnn.text.vocab import PAD_ID, UNK_ID
+
+POOLINGS = ("last", "mean", "max", "attention")  # stable keys, saved in model configs
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    vocab_size: int
+    num_labels: int
+    embedding_size: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    cell: str = "lstm"
+    nonlinearity: str = "tanh"  # for cell="rnn": "tanh" or "relu"
+    bidirectional: bool = True
+    dropout: float = 0.3  # between recurrent layers and before the output layer
+    pooling: str = "max"
+    embedding_dropout: float = 0.1
+    word_dropout: float = 0.0  # in training, each token becomes <unk> with this probability
+    class_weights: tuple[float, ...] | None = None  # cross-entropy weight per label, in label order
+
+    def __post_init__(self) -> None:
+        check_cell(self.cell, self.nonlinearity)
+        check_sizes(vocab_size=self.vocab_size, embedding_size=self.embedding_size, hidden_size=self.hidden_size,
+                    num_layers=self.num_layers, dropout=self.dropout)
+        check_sizes(dropout=self.embedding_dropout)
+        check_sizes(dropout=self.word_dropout)
+        if self.num_labels < 2:
+            raise ConfigError(f"a classifier needs at least 2 labels, got {self.num_labels}")
+        if self.pooling not in POOLINGS:
+            raise UnknownNameError("pooling", self.pooling, POOLINGS)
+        if self.class_weights is not None:
+            # Read back from JSON as a list: keep the frozen config hashable.
+            object.__setattr__(self, "class_weights", tuple(float(w) for w in self.class_weights))
+            if len(self.class_weights) != self.num_labels or min(self.class_weights) <= 0:
+                raise ConfigError(f"class_weights needs {self.num_labels} positive numbers, got {self.class_weights}")
+
+
+class AttentionPooling(nn.Module):
+    """Additive attention over time steps: a_t = softmax_t(v . tanh(W h_t)), pooled = sum_t a_t h_t.
+
+    The word-level attention of Yang et al. 2016, "Hierarchical Attention Networks for Document
+    Classification", with a learned context vector `v`. Padding positions get zero weight.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(size, size)
+        self.context = nn.Linear(size, 1, bias=False)
+
+    def forward(self, out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """out (B, T, D), mask (B, T) True on real tokens -> (B, D)."""
+        scores = self.context(torch.tanh(self.proj(out))).squeeze(-1)  # (B, T)
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+        return torch.bmm(weights.unsqueeze(1), out).squeeze(1)
+
+
+class Classifier(nn.Module):
+    """Labels a text. Inputs are right-padded ids (B, T) with their lengths (B,); logits are (B, C).
+
+    Batches are packed before the RNN, so padding never reaches the recurrent state:
+
+        ids      a b c d        lengths 4      packed and run by nn.LSTM/GRU/RNN (fused kernels);
+                 e f . .                2  ->  "last" takes each row's own final state (forward
+                 g h i .                3      direction at its real end, backward at its start)
+
+    "mean" and "max" pool the padded outputs with the padding masked out; "attention" learns the weights.
+    """
+
+    Config = ClassifierConfig
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_size, padding_idx=PAD_ID)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.rnn = make_rnn(config.cell, config.embedding_size, config.hidden_size, config.num_layers,
+                            config.dropout, config.bidirectional, config.nonlinearity)
+        size = config.hidden_size * (2 if config.bidirectional else 1)
+        self.attention = AttentionPooling(size) if config.pooling == "attention" else None
+        self.output_dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(size, config.num_labels)
+        weights = torch.tensor(config.class_weights) if config.class_weights else None
+        # Not persistent: the weights live in config.json, the safetensors file holds parameters only.
+        self.register_buffer("class_weights", weights, persistent=False)
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        with torch.no_grad():
+            self.embedding.weight[PAD_ID].zero_()
+
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """ids (B, T), lengths (B,) all >= 1 -> pooled features (B, D), D = hidden_size x directions."""
+        if self.training and self.config.word_dropout > 0:
+            # Word dropout (Iyyer et al. 2015, "Deep Unordered Composition"): hide whole words so the
+            # model cannot lean on a few; <unk> stands in, as it does for unseen words at test time.
+            drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids != PAD_ID)
+            ids = ids.masked_fill(drop, UNK_ID)
+        emb = self.embedding_dropout(self.embedding(ids))
+        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, state = self.rnn(packed)
+        if self.config.pooling == "last":
+            h = state[0] if isinstance(state, tuple) else state  # (layers x directions, B, H)
+            directions = 2 if self.config.bidirectional else 1
+            return torch.cat(list(h[-directions:]), dim=-1)
+        out, _ = pad_packed_sequence(out, batch_first=True)  # (B, T', D), T' = longest length
+        mask = torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None]
+        if self.config.pooling == "mean":
+            return (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.device).unsqueeze(-1).to(out.dtype)
+        if self.config.pooling == "max":
+            return out.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+        return self.attention(out, mask)
+
+    def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """batch: {"input": (B, T), "lengths": (B,), "label": (B,) optional} -> (logits (B, C), loss or None)."""
+        logits = self.output(self.output_dropout(self.encode(batch["input"], batch["lengths"])))
+        if "label" not in batch:
+            return logits, None
+        loss = F.cross_entropy(logits.float(), batch["label"], weight=self.class_weights)
+        return logits, loss
