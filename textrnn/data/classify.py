@@ -1,0 +1,303 @@
+"""Classification data: find the text and label columns, clean and split the rows, batch them by length.
+
+    rows (TSV/CSV/JSONL/folder/hf:, or "label text" lines) -> text + label columns -> tokens (cached)
+        -> rows without a label or without tokens dropped (with a warning) -> stratified split
+        -> ids truncated at max_length -> batches of similar length, padded on the right, packed by the model
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import warnings
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from textrnn.data.corpus import load_corpus, pick_column, token_lists, tokenize_corpus
+from textrnn.data.sources import Source
+from textrnn.errors import ColumnError, CorpusError, InputError
+
+if TYPE_CHECKING:
+    import datasets
+    import torch
+
+    from textrnn.text import Tokenizer, Vocab
+
+# Column names that say what a column holds, in order of preference.
+TEXT_NAMES = ("text", "sentence", "review", "content", "message", "sms", "document", "tweet", "comment", "body",
+              "v2", "title")
+LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "polarity", "target", "rating", "stars",
+               "score", "v1")
+LAYOUTS = ("columns", "label-space")  # label-space: "label text" per line (SST-2 files), fastText's __label__ too
+_SAMPLE = 2000  # rows looked at to detect the layout and the columns
+MAX_LABEL_CHARS = 40
+_FASTTEXT = "__label__"
+
+
+@dataclass
+class Examples:
+    """Tokenized, labelled rows (bad rows already dropped) and how they were found."""
+
+    tokens: "datasets.Dataset"  # one "tokens" column (lists of strings), row i labelled labels[i]
+    labels: list[str]
+    text_column: str
+    label_column: str
+    layout: str = "columns"
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def load_examples(source: Source, tokenizer: "Tokenizer", text_column: str | None = None,
+                  label_column: str | None = None, layout: str | None = None) -> Examples:
+    """Read a labelled corpus. `layout` None detects "label text" lines in a plain-text file."""
+    if layout is not None and layout not in LAYOUTS:
+        from textrnn.errors import UnknownNameError
+
+        raise UnknownNameError("layout", layout, LAYOUTS)
+    ds = load_corpus(replace(source, format="txt") if layout == "label-space" else source)
+    name = "<stdin>" if source.path == "-" else source.path
+    if layout == "label-space" or (layout is None and ds.column_names == ["text"] and _is_label_space(ds)):
+        ds, layout = split_label_space(ds, name), "label-space"
+        text_column, label_column = "text", "label"
+    text_column, label_column = detect_columns(ds, text_column, label_column)
+    labels = label_strings(ds, label_column)
+    tokens = tokenize_corpus(ds, text_column, tokenizer)
+    keep = _usable_rows(name, tokens, labels)
+    tokens = tokens.select_columns(["tokens"])
+    if len(keep) < len(labels):
+        tokens = tokens.select(keep)
+        labels = [labels[i] for i in keep]
+    return Examples(tokens, labels, text_column, label_column, layout or "columns")
+
+
+# Layout ------------------------------------------------------------------------------------------
+
+_LABEL_SPACE = re.compile(r"^\s*(\S{1,%d}) +\S" % (len(_FASTTEXT) + MAX_LABEL_CHARS))
+
+
+def _is_label_space(ds: "datasets.Dataset") -> bool:
+    """Plain-text lines that all start with a short label and a space, with a few distinct labels."""
+    lines = [t for t in ds.select(range(min(len(ds), _SAMPLE)))["text"] if t and t.strip()]
+    heads = []
+    for line in lines:
+        match = _LABEL_SPACE.match(line)
+        if not match:
+            return False
+        heads.append(match.group(1))
+    distinct = set(heads)
+    if lines and all(h.startswith(_FASTTEXT) for h in heads):
+        return True
+    return 2 <= len(distinct) <= max(2, min(100, len(lines) // 3))
+
+
+def split_label_space(ds: "datasets.Dataset", name: str) -> "datasets.Dataset":
+    """One "label text" line -> {"label", "text"}; fastText's "__label__" prefix is dropped. Blank lines go."""
+    return ds.map(_split_lines, batched=True, with_indices=True, remove_columns=ds.column_names,
+                  fn_kwargs={"name": name}, desc=None)
+
+
+def _split_lines(batch: dict, indices: list[int], name: str) -> dict:
+    labels, texts = [], []
+    for i, line in zip(indices, batch["text"]):
+        if not line or not line.strip():
+            continue
+        label, _, text = line.strip().partition(" ")
+        if not text.strip():
+            raise CorpusError(f"{name}, line {i + 1}: expected a label, a space and the text; found {line[:60]!r}",
+                              hint="each line is: LABEL TEXT (as in SST-2's stsa.binary.train)")
+        labels.append(label[len(_FASTTEXT):] if label.startswith(_FASTTEXT) else label)
+        texts.append(text.strip())
+    return {"label": labels, "text": texts}
+
+
+# Columns -----------------------------------------------------------------------------------------
+
+def detect_columns(ds: "datasets.Dataset", text_column: str | None = None,
+                   label_column: str | None = None) -> tuple[str, str]:
+    """The (text, label) column names: as given (by name or 0-based index), by a telling name, or by content:
+    the text column is the one with the longest values, the label column the short one with fewest values."""
+    names = ds.column_names
+    text = pick_column(ds, text_column) if text_column is not None else None
+    label = pick_column(ds, label_column) if label_column is not None else None
+    lowered = {n.lower(): n for n in names}
+    if text is None:
+        text = next((lowered[n] for n in TEXT_NAMES if n in lowered and lowered[n] != label), None)
+    if label is None:
+        label = next((lowered[n] for n in LABEL_NAMES if n in lowered and lowered[n] != text), None)
+    if text is None or label is None:
+        stats = _column_stats(ds)
+        if text is None:
+            others = [n for n in names if n != label]
+            text = max(others, key=lambda n: stats[n][0]) if others else None
+        if label is None:
+            short = [n for n in names if n != text and stats[n][1] >= 1 and stats[n][0] <= MAX_LABEL_CHARS]
+            label = min(short, key=lambda n: stats[n][1]) if short else None
+    if text is None or label is None or text == label:
+        missing = "text" if text is None else "label"
+        raise ColumnError(f"no {missing} column found; columns found: {', '.join(names)}",
+                          hint=f"choose it with --{missing}-column NAME (or its 0-based index)")
+    return text, label
+
+
+def _column_stats(ds: "datasets.Dataset") -> dict[str, tuple[float, int]]:
+    """Per column: mean length of its values and number of distinct values, over the first rows."""
+    sample = ds.select(range(min(len(ds), _SAMPLE)))
+    stats = {}
+    for name in ds.column_names:
+        values = [str(v) for v in sample[name] if v is not None and str(v).strip()]
+        stats[name] = (sum(map(len, values)) / len(values) if values else 0.0, len(set(values)))
+    return stats
+
+
+def label_strings(ds: "datasets.Dataset", column: str) -> list[str | None]:
+    """Labels as strings (a Hugging Face ClassLabel gives its names). Missing labels (None, "", -1) are None."""
+    feature = ds.features.get(column)
+    names = getattr(feature, "names", None)
+    out: list[str | None] = []
+    for value in ds[column]:
+        if value is None or (isinstance(value, int) and value < 0) or (isinstance(value, str) and not value.strip()):
+            out.append(None)
+        elif names is not None and isinstance(value, int):
+            out.append(names[value])
+        else:
+            out.append(str(value).strip())
+    return out
+
+
+def _usable_rows(name: str, tokens: "datasets.Dataset", labels: list[str | None]) -> list[int]:
+    """Indices of rows with a label and at least one token; warns about the others, refuses if none is left."""
+    unlabelled = [i for i, label in enumerate(labels) if label is None]
+    empty = [i for i, toks in enumerate(token_lists(tokens)) if not toks and labels[i] is not None]
+    n = len(labels)
+    if len(unlabelled) == n:
+        raise CorpusError(f"{name}: none of the {n:,} rows has a label",
+                          hint="check the label column (--label-column), or label the rows")
+    if len(unlabelled) + len(empty) == n:
+        raise CorpusError(f"{name}: every labelled row has an empty text ({len(empty):,} rows)",
+                          hint="check the text column (--text-column)")
+    for rows, what in ((unlabelled, "no label"), (empty, "an empty text")):
+        if rows:
+            warnings.warn(f"{name}: {len(rows):,} of {n:,} rows have {what} (data rows {_some(rows)}); "
+                          f"they were left out", stacklevel=3)
+    bad = set(unlabelled) | set(empty)
+    return [i for i in range(n) if i not in bad]
+
+
+def _some(rows: list[int], k: int = 5) -> str:
+    shown = ", ".join(str(i + 1) for i in rows[:k])
+    return shown + (", ..." if len(rows) > k else "")
+
+
+# Labels and splits -------------------------------------------------------------------------------
+
+def label_order(labels: Sequence[str]) -> list[str]:
+    """The distinct labels, numerically sorted when they are all numbers (1 < 2 < 10), else alphabetically."""
+    distinct = set(labels)
+    try:
+        return sorted(distinct, key=float)
+    except ValueError:
+        return sorted(distinct)
+
+
+def check_classes(labels: Sequence[str], name: str) -> Counter:
+    counts = Counter(labels)
+    if len(counts) < 2:
+        only = next(iter(counts), "?")
+        raise InputError(f"{name}: every row has the label {only!r} ({len(labels):,} rows); a classifier needs "
+                         f"two or more labels", hint="check the label column, or add examples of other labels")
+    return counts
+
+
+def stratified_split(labels: Sequence[str], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(kept, held out) indices: `fraction` of each label held out (seeded), at least one of every label
+    that has two or more rows. Both lists come back sorted."""
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_label[label].append(i)
+    rng = random.Random(seed)
+    held: list[int] = []
+    for label in sorted(by_label):
+        idx = by_label[label]
+        rng.shuffle(idx)
+        if len(idx) >= 2:
+            held.extend(idx[: min(len(idx) - 1, max(1, round(len(idx) * fraction)))])
+    held_set = set(held)
+    return [i for i in range(len(labels)) if i not in held_set], sorted(held)
+
+
+# Ids and batches ---------------------------------------------------------------------------------
+
+@dataclass
+class Encoded:
+    """Token ids of many texts in one flat tensor: text i is ids[offsets[i]:offsets[i + 1]]."""
+
+    ids: "torch.Tensor"  # (total,) int32
+    offsets: "torch.Tensor"  # (N + 1,) int64
+    labels: "torch.Tensor | None" = None  # (N,) int64 label ids
+
+    def __len__(self) -> int:
+        return self.offsets.numel() - 1
+
+    @property
+    def lengths(self) -> list[int]:
+        return (self.offsets[1:] - self.offsets[:-1]).tolist()
+
+
+def encode(tokenized, vocab: "Vocab", max_length: int, labels: Sequence[str] | None = None,
+           label_ids: dict[str, int] | None = None) -> Encoded:
+    """Numericalize texts, keeping the first `max_length` tokens of each; an empty text becomes one <unk>."""
+    import torch
+
+    from textrnn.text.vocab import UNK_ID
+
+    stoi = vocab.stoi
+    ids, offsets = array("i"), array("q", [0])
+    for tokens in tokenized:
+        row = [stoi.get(t, UNK_ID) for t in tokens[:max_length]] or [UNK_ID]
+        ids.extend(row)
+        offsets.append(len(ids))
+    y = torch.tensor([label_ids[label] for label in labels], dtype=torch.long) if labels is not None else None
+    return Encoded(torch.frombuffer(ids, dtype=torch.int32).clone() if ids else torch.zeros(0, dtype=torch.int32),
+                   torch.frombuffer(offsets, dtype=torch.int64).clone(), y)
+
+
+def bucket_batches(lengths: Sequence[int], batch_size: int, seed: int | None = None,
+                   pool: int = 50) -> list[list[int]]:
+    """Batches of similar length, so that little padding is computed.
+
+    Training (a seed): shuffle all rows, sort each pool of `pool` batches by length, cut it into batches,
+    shuffle the batches. Inference (no seed): sort everything by length, so padding is at its least.
+    """
+    order = list(range(len(lengths)))
+    if seed is None:
+        order.sort(key=lengths.__getitem__)
+        return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    rng = random.Random(seed)
+    rng.shuffle(order)
+    batches = []
+    for start in range(0, len(order), batch_size * pool):
+        chunk = sorted(order[start: start + batch_size * pool], key=lengths.__getitem__)
+        batches.extend(chunk[i: i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(data: Encoded, rows: Sequence[int]) -> dict:
+    """{"input": (B, T) ids right-padded with <pad>, "lengths": (B,), "label": (B,) if known, "ntokens": int}."""
+    import torch
+
+    from textrnn.text.vocab import PAD_ID
+
+    starts = data.offsets[list(rows)]
+    lengths = data.offsets[[r + 1 for r in rows]] - starts
+    batch = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
+    for b, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist())):
+        batch[b, :length] = data.ids[start: start + length]
+    out = {"input": batch, "lengths": lengths, "ntokens": int(lengths.sum())}
+    if data.labels is not None:
+        out["label"] = data.labels[list(rows)]
+    return out
