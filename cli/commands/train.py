@@ -39,10 +39,12 @@ def render_summary(result, as_json: bool) -> None:
 
 
 def _register() -> None:
+    from .train_classify import classify
     from .train_lm import lm
     from .train_translate import translate
 
     app.command("lm")(lm)
+    app.command("classify")(classify)
     app.command("translate")(translate)
 
 

@@ -1,0 +1,90 @@
+"""`textrnn train classify`: a text classifier for any labels (spam/ham, pos/neg, 1-5 ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import options as opt
+
+FORMATS = ("auto", "tsv", "csv", "jsonl", "folder", "label-space")
+
+
+def classify(
+    data: Annotated[str, typer.Argument(help="Labelled text: TSV/CSV/JSONL, 'label text' lines, a folder of "
+                                             "label folders, '-', hf:NAME, or a bundled corpus.")],
+    output: opt.Output,
+    text_column: Annotated[Optional[str], typer.Option(
+        "--text-column", help="Text column, by name or 0-based index (default: found from the header or content).")] = None,
+    label_column: Annotated[Optional[str], typer.Option(
+        "--label-column", help="Label column, by name or 0-based index (default: the short column with few values).")] = None,
+    data_format: Annotated[str, typer.Option(
+        "--format", help="auto (from the suffix and content), tsv, csv, jsonl, folder, or label-space "
+                         "('label text' lines, as SST-2; fastText's __label__ prefix is understood).")] = "auto",
+    tokenizer: opt.Tokenizer = "spacy",
+    lang: opt.Lang = "en",
+    lowercase: opt.Lowercase = False,
+    max_length: Annotated[int, typer.Option("--max-length", help="Longer texts keep their first N tokens.")] = 400,
+    cell: opt.Cell = "lstm",
+    nonlinearity: opt.Nonlinearity = "tanh",
+    layers: opt.Layers = 1,
+    hidden_size: opt.HiddenSize = 128,
+    embedding_size: opt.EmbeddingSize = None,
+    bidirectional: Annotated[bool, typer.Option(help="Read the text in both directions.")] = True,
+    pooling: Annotated[str, typer.Option("--pooling", help="last, mean, max or attention, over the states.")] = "max",
+    dropout: opt.Dropout = 0.3,
+    embeddings: Annotated[Optional[Path], typer.Option(
+        "--embeddings", help="Initialise word vectors from a GloVe/word2vec text file (.txt or .gz).")] = None,
+    class_weights: Annotated[bool, typer.Option(
+        "--class-weights", help="Weigh the loss by inverse label frequency, for imbalanced labels.")] = False,
+    epochs: opt.Epochs = 10,
+    batch_size: opt.BatchSize = 32,
+    lr: opt.Lr = 2e-3,
+    optimizer: opt.Optimizer = "adam",
+    weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 penalty on the weights.")] = 0.0,
+    clip: opt.Clip = 1.0,
+    seed: opt.Seed = 1234,
+    device: opt.Device = "auto",
+    patience: opt.Patience = 3,
+    valid: opt.Valid = None,
+    valid_fraction: opt.ValidFraction = 0.1,
+    min_freq: opt.MinFreq = 1,
+    max_vocab: opt.MaxVocab = 30_000,
+    encoding_errors: opt.EncodingErrors = "strict",
+    overwrite: opt.Overwrite = False,
+    resume: opt.Resume = False,
+    quiet: opt.Quiet = False,
+    as_json: opt.Json = False,
+) -> None:
+    """Train a classifier: early stopping on validation macro-F1, per-class F1 after every epoch.
+
+    Example: textrnn train classify ../shared/data/sms-spam/train.tsv -o spam-model
+    """
+    from textrnn.data.sources import Source
+    from textrnn.errors import UnknownNameError
+    from textrnn.tasks import classify as task
+
+    from ..progress import RichProgress
+    from .train import render_summary, train_config
+
+    if data_format not in FORMATS:
+        raise UnknownNameError("format", data_format, FORMATS)
+    layout = "label-space" if data_format == "label-space" else None
+    fmt = None if data_format in ("auto", "label-space") else data_format
+
+    def source(path: str) -> Source:
+        return Source(path, format=fmt, errors=encoding_errors)
+
+    model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
+             "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,
+             "dropout": dropout, "embedding_dropout": dropout / 2}
+    config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
+                                     max_vocab=max_vocab, max_length=max_length, valid_fraction=valid_fraction,
+                                     text_column=text_column, label_column=label_column, layout=layout)
+    result = task.train(source(data), output, model, config,
+                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay),
+                        valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
+                        callbacks=[] if quiet else [RichProgress()], overwrite=overwrite, resume=resume)
+    render_summary(result, as_json)

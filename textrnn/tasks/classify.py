@@ -1,0 +1,278 @@
+"""Text classification: train on labelled text, predict labels with class probabilities, evaluate per class."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from textrnn import checkpoint
+from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, label_order,
+                                   load_examples, stratified_split)
+from textrnn.data.corpus import token_lists
+from textrnn.data.sources import Source
+from textrnn.errors import ConfigError, InputError, TrainingError
+from textrnn.tasks.common import check_task, load_for, prepare_output, resume_saved
+from textrnn.tasks.lm import TrainResult
+from textrnn.text import Vocab, get_tokenizer
+from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
+
+TASK = "classify"
+PREDICT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ClassifyDataConfig:
+    """How labelled rows become batches."""
+
+    tokenizer: str = "spacy"
+    lang: str = "en"
+    lowercase: bool = False
+    min_freq: int = 1
+    max_vocab: int | None = 30_000
+    max_length: int = 400  # longer texts keep their first max_length tokens
+    valid_fraction: float = 0.1  # stratified, when no validation data is given
+    text_column: str | None = None  # None: detect (by name, else by content)
+    label_column: str | None = None
+    layout: str | None = None  # None: detect; "columns", or "label-space" ("label text" lines)
+
+    def __post_init__(self) -> None:
+        if self.max_length < 1:
+            raise ConfigError(f"max-length must be at least 1, got {self.max_length}")
+        if not 0 < self.valid_fraction < 1:
+            raise ConfigError(f"valid-fraction must be between 0 and 1, got {self.valid_fraction}")
+
+
+def _source(data: Source | str) -> Source:
+    return Source(data) if isinstance(data, str) else data
+
+
+def _name(source: Source) -> str:
+    return "<stdin>" if source.path == "-" else source.path
+
+
+def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
+          data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TrainConfig(),
+          valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
+          callbacks: Iterable[Callback] = (), overwrite: bool = False, resume: bool = False) -> TrainResult:
+    """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1."""
+    import torch
+
+    from textrnn.models.classifier import Classifier, ClassifierConfig
+
+    out = prepare_output(out_dir, overwrite, resume)
+    source = _source(corpus)
+    saved = _resumed(out) if resume else None
+    tokenizer = saved.tokenizer("text") if saved else get_tokenizer(data.tokenizer, data.lang, data.lowercase)
+    columns = {"text_column": data.text_column, "label_column": data.label_column, "layout": data.layout}
+    examples = load_examples(source, tokenizer, **columns)
+    if valid is not None:
+        valid_examples = load_examples(_source(valid), tokenizer, **columns)
+        train_rows, train_labels = examples.tokens, examples.labels
+        valid_rows, valid_labels = valid_examples.tokens, valid_examples.labels
+    else:
+        check_classes(examples.labels, _name(source))
+        train_idx, valid_idx = stratified_split(examples.labels, data.valid_fraction, training.seed)
+        if not valid_idx or not train_idx:
+            raise InputError(f"{_name(source)}: {len(examples)} rows are too few for a validation split",
+                             hint="add rows, or give --valid FILE")
+        train_rows, valid_rows = examples.tokens.select(train_idx), examples.tokens.select(valid_idx)
+        train_labels, valid_labels = [examples.labels[i] for i in train_idx], [examples.labels[i] for i in valid_idx]
+    counts = check_classes(train_labels, _name(source))
+
+    vectors = None
+    if saved is None:
+        labels = label_order(train_labels)
+        vocab = Vocab.build(token_lists(train_rows), data.min_freq, data.max_vocab)
+        arch = {k: v for k, v in (model or {}).items() if v is not None}
+        if embeddings is not None:
+            from textrnn.embeddings import read_vectors
+
+            vectors = read_vectors(embeddings, vocab)
+            if arch.setdefault("embedding_size", vectors.dim) != vectors.dim:
+                raise ConfigError(f"--embedding-size {arch['embedding_size']} does not match the {vectors.dim} "
+                                  f"dimensions of {embeddings}", hint="leave --embedding-size out")
+        arch.setdefault("embedding_size", arch.get("hidden_size", ClassifierConfig.hidden_size))
+        if class_weights:
+            arch["class_weights"] = [len(train_labels) / (len(labels) * counts[lab]) for lab in labels]
+        config = ClassifierConfig(vocab_size=len(vocab), num_labels=len(labels), **arch)
+        saved = checkpoint.Saved(task=TASK, model_kind="classifier", model_config=asdict(config),
+                                 tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=labels)
+    labels, vocab = saved.labels, saved.vocabs["text"]
+    unknown = sorted((set(train_labels) | set(valid_labels)) - set(labels))
+    if unknown:
+        raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
+                         hint="the validation data must use the training data's labels")
+    label_ids = {label: i for i, label in enumerate(labels)}
+    max_length = saved.training.get("data", {}).get("max_length", data.max_length) if resume else data.max_length
+    train_data = encode(token_lists(train_rows), vocab, max_length, train_labels, label_ids)
+    valid_data = encode(token_lists(valid_rows), vocab, max_length, valid_labels, label_ids)
+
+    seed_everything(training.seed)  # the same seed gives the same initial weights
+    net = Classifier(ClassifierConfig(**saved.model_config))
+    if vectors is not None:
+        from textrnn.embeddings import init_embedding
+
+        init_embedding(net.embedding.weight, vectors)
+    if resume:
+        net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
+    trainer = Trainer(training, Monitor("macro_f1", "max", tie_break="loss"), out, callbacks)
+    meta = {"corpus": _name(source), "valid": _name(_source(valid)) if valid is not None else
+            f"{data.valid_fraction:.0%} of corpus, stratified (seed {training.seed})",
+            "text_column": examples.text_column, "label_column": examples.label_column, "layout": examples.layout,
+            "train_examples": len(train_data), "valid_examples": len(valid_data),
+            "label_counts": {lab: counts[lab] for lab in labels}, "train_tokens": int(train_data.ids.numel()),
+            "data": {**asdict(data), "max_length": max_length}, "train": asdict(training), "device": trainer.device}
+    if vectors is not None:
+        meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
+    if resume:
+        meta = {**saved.training, **{k: v for k, v in meta.items() if k not in ("embeddings",)}}
+    reports: dict[str, dict] = {}
+
+    def evaluate_valid(m) -> dict[str, float]:
+        probs = class_probabilities(m, valid_data, training.batch_size * 2)
+        reports["last"] = report(valid_data.labels.tolist(), probs.argmax(1).tolist(), labels)
+        return {"loss": nll(probs, valid_data.labels), **epoch_metrics(reports["last"])}
+
+    def save_best(m, record) -> None:
+        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
+        saved.metrics = {**{k: v for k, v in record.items() if k.startswith("val_")},
+                         "valid_per_class": reports["last"]["per_class"]}
+        checkpoint.save(out, m, saved)
+
+    batch_size = training.batch_size
+    epoch_batches = lambda epoch: (collate(train_data, rows) for rows in  # noqa: E731
+                                   bucket_batches(train_data.lengths, batch_size, training.seed * 1009 + epoch))
+    steps = math.ceil(len(train_data) / batch_size)
+    with torch.enable_grad():  # even if an inference runner in this process turned gradients off
+        state = trainer.fit(net, epoch_batches, steps, evaluate_valid, save_best,
+                            lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume)
+    trainer.finish()
+    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
+    best = state.history[state.best_epoch - 1] if state.best_epoch else {}
+    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_macro_f1": state.best,
+                                            "seconds": state.elapsed, "labels": ", ".join(labels),
+                                            "best_val_accuracy": best.get("val_accuracy")})
+
+
+def _resumed(out: Path) -> checkpoint.Saved:
+    if (out / checkpoint.CONFIG).is_file():
+        check_task(out, TASK)
+    if not (out / "resume" / checkpoint.CONFIG).is_file():
+        raise TrainingError(f"nothing to resume in {out}: it has no resume/ state",
+                            hint="start without --resume (add --overwrite to replace the directory)")
+    check_task(out / "resume", TASK)
+    return resume_saved(out)
+
+
+# Scoring -----------------------------------------------------------------------------------------
+
+def class_probabilities(net, data: Encoded, batch_size: int = PREDICT_BATCH):
+    """(N, C) softmax probabilities in the data's order; batches sorted by length to pad the least."""
+    import torch
+
+    device = next(net.parameters()).device
+    probs = torch.empty(len(data), net.config.num_labels)
+    with torch.inference_mode():
+        for rows in bucket_batches(data.lengths, batch_size):
+            batch = collate(replace(data, labels=None), rows)
+            logits, _ = net({k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()})
+            probs[rows] = torch.softmax(logits.float(), dim=-1).cpu()
+    return probs
+
+
+def nll(probs, gold) -> float:
+    """Mean cross-entropy (nats) of the gold labels."""
+    import torch
+
+    return -torch.log(probs[torch.arange(len(gold)), gold].clamp_min(1e-12)).mean().item()
+
+
+def report(gold: list[int], pred: list[int], labels: list[str]) -> dict[str, Any]:
+    """Accuracy, per-class precision/recall/F1/support, their macro averages and the confusion matrix
+    (rows: true label, columns: predicted label). A class never predicted has precision 0."""
+    n = len(labels)
+    confusion = [[0] * n for _ in range(n)]
+    for g, p in zip(gold, pred):
+        confusion[g][p] += 1
+    per_class = {}
+    for i, label in enumerate(labels):
+        tp = confusion[i][i]
+        predicted, support = sum(row[i] for row in confusion), sum(confusion[i])
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    present = [c for c in per_class.values() if c["support"]] or list(per_class.values())
+    macro = {m: sum(c[m] for c in present) / len(present) for m in ("precision", "recall", "f1")}
+    return {"examples": len(gold), "accuracy": sum(g == p for g, p in zip(gold, pred)) / max(len(gold), 1),
+            "macro_precision": macro["precision"], "macro_recall": macro["recall"], "macro_f1": macro["f1"],
+            "per_class": per_class, "labels": labels, "confusion": confusion}
+
+
+def epoch_metrics(rep: dict[str, Any]) -> dict[str, float]:
+    """The scalars shown after each epoch: accuracy, macro-F1 and every class's F1."""
+    return {"accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"],
+            **{f"f1_{label}": c["f1"] for label, c in rep["per_class"].items()}}
+
+
+# Inference ---------------------------------------------------------------------------------------
+
+class ClassifierRunner:
+    """A loaded classifier with its tokenizer, vocabulary and labels; classifies texts in batches."""
+
+    def __init__(self, model: str | Path, device: str = "cpu") -> None:
+        self.net, self.saved = load_for(model, TASK, device)
+        self.tokenizer = self.saved.tokenizer("text")
+        self.vocab, self.labels = self.saved.vocabs["text"], list(self.saved.labels or [])
+        self.max_length = self.saved.training.get("data", {}).get("max_length", ClassifyDataConfig.max_length)
+
+    def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
+        tokenized = list(self.tokenizer.pipe(texts))
+        probs = class_probabilities(self.net, encode(tokenized, self.vocab, self.max_length), batch_size)
+        results = []
+        for text, tokens, p in zip(texts, tokenized, probs.tolist()):
+            best = max(range(len(p)), key=p.__getitem__)
+            notes = []
+            if not tokens:
+                notes.append("the text is empty; the label is the model's guess for no words")
+            elif not any(t in self.vocab for t in tokens):
+                notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
+            results.append({"text": text, "label": self.labels[best], "probability": p[best],
+                            "probabilities": dict(zip(self.labels, p)), "notes": notes})
+        return results
+
+
+def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_BATCH,
+            device: str = "cpu") -> Iterator[dict[str, Any]]:
+    """Each text's label, its probability and every class's probability, in input order. Texts are read
+    and classified `batch_size` at a time, so a long stream starts giving results at once."""
+    runner = ClassifierRunner(model, device)
+    chunk: list[str] = []
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == batch_size * 4:
+            yield from runner.classify(chunk, batch_size)
+            chunk = []
+    if chunk:
+        yield from runner.classify(chunk, batch_size)
+
+
+def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_BATCH, device: str = "cpu",
+             text_column: str | None = None, label_column: str | None = None) -> dict[str, Any]:
+    """Accuracy, per-class and macro precision/recall/F1, and the confusion matrix on labelled data."""
+    runner = ClassifierRunner(model, device)
+    source = _source(source)
+    data = load_examples(source, runner.tokenizer, text_column, label_column)
+    unknown = sorted(set(data.labels) - set(runner.labels))
+    if unknown:
+        raise InputError(f"{_name(source)}: labels the model does not know: {', '.join(unknown[:10])}; "
+                         f"the model's labels: {', '.join(runner.labels)}",
+                         hint="check the label column, or evaluate a model trained on these labels")
+    label_ids = {label: i for i, label in enumerate(runner.labels)}
+    encoded = encode(token_lists(data.tokens), runner.vocab, runner.max_length, data.labels, label_ids)
+    probs = class_probabilities(runner.net, encoded, batch_size)
+    result = report(encoded.labels.tolist(), probs.argmax(1).tolist(), runner.labels)
+    return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result}
