@@ -113,3 +113,10 @@ def test_collate_layout():
 def test_tatoeba_file_reads_whole(shared_data):
     pairs = list(read_pairs(ParallelSource(str(shared_data / "eng-fra" / "fra.txt"))))
     assert len(pairs) == 142_787 and pairs[0] == ("Go.", "Va !")
+
+
+def test_french_output_keeps_inversions_joined():
+    """spaCy splits "Avez-vous" into "Avez" "-vous"; the French detokenizer must join them back."""
+    fr = get_tokenizer("spacy", "fr")
+    for text in ("Avez-vous faim ?", "Est-ce que tu viens ?", "Va-t-il venir ?", "Où vas-tu ?"):
+        assert fr.detokenize(fr(text)) == text

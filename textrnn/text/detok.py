@@ -34,6 +34,8 @@ def detokenize_words(tokens: list[str], lang: str = "en") -> str:
             space = False
         if tok in _GLUE and out:
             space = False
+        if lang == "fr" and len(tok) > 1 and tok[0] == "-" and tok[1:].replace("-", "").isalpha() and out:
+            space = False  # French inversion, as spaCy splits it: "Avez" "-vous", "Est" "-ce", "Va" "-t-il"
         if tok in _QUOTES:
             if tok in {"«", "“"} or (tok == '"' and not open_quote):
                 open_quote = True
