@@ -185,11 +185,12 @@ def test_ctrl_c_then_resume_reaches_the_uninterrupted_weights(tmp_path):
     from safetensors.torch import load_file
 
     corpus = tmp_path / "c.txt"
-    corpus.write_text(LM_TEXT * 400, encoding="utf-8")
+    corpus.write_text(LM_TEXT * 200, encoding="utf-8")
     args = ["train", "lm", str(corpus), "--epochs", "4", "--patience", "10", "--tokenizer", "whitespace",
             "--hidden-size", "48", "--layers", "2", "--batch-size", "8", "--bptt", "20", "--seed", "5", "--quiet"]
-    env = {**os.environ, "TEXTRNN_CACHE": str(tmp_path / "cache")}
-    reference = run_textrnn(*args, "-o", str(tmp_path / "ref"), env=env)
+    # One thread: the same arithmetic in both runs, and no oversubscription on a busy machine.
+    env = {**os.environ, "TEXTRNN_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    reference = run_textrnn(*args, "-o", str(tmp_path / "ref"), env=env, timeout=900)
     assert reference.returncode == 0, reference.stderr
 
     out = tmp_path / "run"
@@ -208,7 +209,7 @@ def test_ctrl_c_then_resume_reaches_the_uninterrupted_weights(tmp_path):
     assert "interrupted" in stderr and "--resume" in stderr and "Traceback" not in stderr
     assert (out / "resume" / "trainer.json").is_file()
 
-    resumed = run_textrnn(*args, "-o", str(out), "--resume", env=env)
+    resumed = run_textrnn(*args, "-o", str(out), "--resume", env=env, timeout=900)
     assert resumed.returncode == 0, resumed.stderr
     done = [json.loads(line)["epoch"] for line in metrics.read_text().splitlines()]
     assert done == [1, 2, 3, 4]
