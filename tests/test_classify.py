@@ -153,11 +153,12 @@ def test_sst2_style_label_space_lines_train_without_options(cli, tmp_path):
 def test_class_weights_and_options_reach_the_model(cli, data, tmp_path):
     result = cli("train", "classify", str(data), "-o", str(tmp_path / "m"), "--epochs", "1", "--class-weights",
                  "--cell", "gru", "--pooling", "attention", "--no-bidirectional", "--layers", "2",
-                 "--max-length", "5", *TINY)
+                 "--max-length", "5", "--word-dropout", "0.2", *TINY)
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     m = config["model"]
     assert (m["cell"], m["pooling"], m["bidirectional"], m["num_layers"]) == ("gru", "attention", False, 2)
+    assert m["word_dropout"] == 0.2
     assert m["class_weights"] == pytest.approx([108 / (2 * 72), 108 / (2 * 36)])
     assert config["training"]["data"]["max_length"] == 5
 
@@ -285,3 +286,20 @@ def test_error_unknown_pooling_and_format(cli, data, tmp_path):
 
 def test_error_resume_without_state(cli, data, tmp_path):
     _error(_train(cli, data, tmp_path, "--resume"), 8, "nothing to resume")
+
+
+def test_fold_digits_is_kept_with_the_model_and_used_at_prediction(cli, data, tmp_path):
+    from textrnn.data.classify import fold_digits
+    from textrnn.tasks.classify import ClassifierRunner
+
+    assert fold_digits(["08712460324", "£1500", "2nite", "ok"]) == ["00000000000", "£0000", "0nite", "ok"]
+    out = tmp_path / "m"
+    result = cli("train", "classify", str(data), "-o", str(out), "--epochs", "2", "--lr", "0.01", "--fold-digits",
+                 *TINY)
+    assert result.exit_code == 0, result.output
+    vocab = json.loads((out / "vocab.json").read_text())["tokens"]
+    assert "00000" in vocab and not any(ch.isdigit() and ch != "0" for t in vocab for ch in t)
+    runner = ClassifierRunner(out)
+    assert runner.fold_digits
+    (row,) = runner.classify(["98765"])  # unseen as such, yet known once folded
+    assert row["notes"] == []

@@ -27,6 +27,8 @@ def classify(
     lang: opt.Lang = "en",
     lowercase: opt.Lowercase = False,
     max_length: Annotated[int, typer.Option("--max-length", help="Longer texts keep their first N tokens.")] = 400,
+    fold_digits: Annotated[bool, typer.Option(
+        "--fold-digits", help="Read every digit as 0, so unseen numbers (phone numbers, prices) share tokens.")] = False,
     cell: opt.Cell = "lstm",
     nonlinearity: opt.Nonlinearity = "tanh",
     layers: opt.Layers = 1,
@@ -35,6 +37,8 @@ def classify(
     bidirectional: Annotated[bool, typer.Option(help="Read the text in both directions.")] = True,
     pooling: Annotated[str, typer.Option("--pooling", help="last, mean, max or attention, over the states.")] = "max",
     dropout: opt.Dropout = 0.3,
+    word_dropout: Annotated[float, typer.Option(
+        "--word-dropout", help="In training, hide each word (as <unk>) with this probability.")] = 0.0,
     embeddings: Annotated[Optional[Path], typer.Option(
         "--embeddings", help="Initialise word vectors from a GloVe/word2vec text file (.txt or .gz).")] = None,
     class_weights: Annotated[bool, typer.Option(
@@ -79,10 +83,11 @@ def classify(
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,
-             "dropout": dropout, "embedding_dropout": dropout / 2}
+             "dropout": dropout, "embedding_dropout": dropout / 2, "word_dropout": word_dropout}
     config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
-                                     max_vocab=max_vocab, max_length=max_length, valid_fraction=valid_fraction,
-                                     text_column=text_column, label_column=label_column, layout=layout)
+                                     max_vocab=max_vocab, max_length=max_length, fold_digits=fold_digits,
+                                     valid_fraction=valid_fraction, text_column=text_column,
+                                     label_column=label_column, layout=layout)
     result = task.train(source(data), output, model, config,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,

@@ -231,6 +231,15 @@ def stratified_split(labels: Sequence[str], fraction: float, seed: int) -> tuple
 
 # Ids and batches ---------------------------------------------------------------------------------
 
+_DIGIT = re.compile(r"[0-9]")
+
+
+def fold_digits(tokens: list[str]) -> list[str]:
+    """Every digit becomes 0, so numbers never seen in training still share a token with ones that were:
+    "08712460324" -> "00000000000", "£1500" -> "£0000", "2nite" -> "0nite"."""
+    return [_DIGIT.sub("0", t) for t in tokens]
+
+
 @dataclass
 class Encoded:
     """Token ids of many texts in one flat tensor: text i is ids[offsets[i]:offsets[i + 1]]."""

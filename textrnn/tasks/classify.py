@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from textrnn import checkpoint
-from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, label_order,
-                                   load_examples, stratified_split)
+from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, fold_digits,
+                                   label_order, load_examples, stratified_split)
 from textrnn.data.corpus import token_lists
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError
@@ -33,6 +33,7 @@ class ClassifyDataConfig:
     min_freq: int = 1
     max_vocab: int | None = 30_000
     max_length: int = 400  # longer texts keep their first max_length tokens
+    fold_digits: bool = False  # every digit becomes 0: unseen numbers share tokens (spam's phone numbers, prices)
     valid_fraction: float = 0.1  # stratified, when no validation data is given
     text_column: str | None = None  # None: detect (by name, else by content)
     label_column: str | None = None
@@ -85,7 +86,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     vectors = None
     if saved is None:
         labels = label_order(train_labels)
-        vocab = Vocab.build(token_lists(train_rows), data.min_freq, data.max_vocab)
+        vocab = Vocab.build(_tokens(train_rows, data.fold_digits), data.min_freq, data.max_vocab)
         arch = {k: v for k, v in (model or {}).items() if v is not None}
         if embeddings is not None:
             from textrnn.embeddings import read_vectors
@@ -106,9 +107,10 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    max_length = saved.training.get("data", {}).get("max_length", data.max_length) if resume else data.max_length
-    train_data = encode(token_lists(train_rows), vocab, max_length, train_labels, label_ids)
-    valid_data = encode(token_lists(valid_rows), vocab, max_length, valid_labels, label_ids)
+    if resume:  # how texts become ids is part of the model: keep the saved run's choices
+        data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
+    train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids)
+    valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids)
 
     seed_everything(training.seed)  # the same seed gives the same initial weights
     net = Classifier(ClassifierConfig(**saved.model_config))
@@ -124,7 +126,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             "text_column": examples.text_column, "label_column": examples.label_column, "layout": examples.layout,
             "train_examples": len(train_data), "valid_examples": len(valid_data),
             "label_counts": {lab: counts[lab] for lab in labels}, "train_tokens": int(train_data.ids.numel()),
-            "data": {**asdict(data), "max_length": max_length}, "train": asdict(training), "device": trainer.device}
+            "data": asdict(data), "train": asdict(training), "device": trainer.device}
     if vectors is not None:
         meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
     if resume:
@@ -155,6 +157,13 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_macro_f1": state.best,
                                             "seconds": state.elapsed, "labels": ", ".join(labels),
                                             "best_val_accuracy": best.get("val_accuracy")})
+
+
+_MODEL_DATA = ("max_length", "fold_digits")  # data options that the saved model needs at inference
+
+
+def _tokens(ds, fold: bool) -> Iterator[list[str]]:
+    return (fold_digits(tokens) for tokens in token_lists(ds)) if fold else token_lists(ds)
 
 
 def _resumed(out: Path) -> checkpoint.Saved:
@@ -227,10 +236,14 @@ class ClassifierRunner:
         self.net, self.saved = load_for(model, TASK, device)
         self.tokenizer = self.saved.tokenizer("text")
         self.vocab, self.labels = self.saved.vocabs["text"], list(self.saved.labels or [])
-        self.max_length = self.saved.training.get("data", {}).get("max_length", ClassifyDataConfig.max_length)
+        data = self.saved.training.get("data", {})
+        self.max_length = data.get("max_length", ClassifyDataConfig.max_length)
+        self.fold_digits = data.get("fold_digits", False)
 
     def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
         tokenized = list(self.tokenizer.pipe(texts))
+        if self.fold_digits:
+            tokenized = [fold_digits(tokens) for tokens in tokenized]
         probs = class_probabilities(self.net, encode(tokenized, self.vocab, self.max_length), batch_size)
         results = []
         for text, tokens, p in zip(texts, tokenized, probs.tolist()):
@@ -272,7 +285,7 @@ def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_
                          f"the model's labels: {', '.join(runner.labels)}",
                          hint="check the label column, or evaluate a model trained on these labels")
     label_ids = {label: i for i, label in enumerate(runner.labels)}
-    encoded = encode(token_lists(data.tokens), runner.vocab, runner.max_length, data.labels, label_ids)
+    encoded = encode(_tokens(data.tokens, runner.fold_digits), runner.vocab, runner.max_length, data.labels, label_ids)
     probs = class_probabilities(runner.net, encoded, batch_size)
     result = report(encoded.labels.tolist(), probs.argmax(1).tolist(), runner.labels)
     return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result}
