@@ -303,3 +303,11 @@ def test_fold_digits_is_kept_with_the_model_and_used_at_prediction(cli, data, tm
     assert runner.fold_digits
     (row,) = runner.classify(["98765"])  # unseen as such, yet known once folded
     assert row["notes"] == []
+
+
+def test_help_shows_an_example_and_the_classification_options(cli):
+    result = cli("train", "classify", "--help")
+    assert result.exit_code == 0
+    for option in ("Example:", "--text-column", "--label-column", "--format", "--pooling", "--embeddings",
+                   "--class-weights", "--resume"):
+        assert option in result.stdout, option

@@ -61,65 +61,29 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1."""
     import torch
 
-    from textrnn.models.classifier import Classifier, ClassifierConfig
-
     out = prepare_output(out_dir, overwrite, resume)
     source = _source(corpus)
     saved = _resumed(out) if resume else None
+    if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
+        data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
     tokenizer = saved.tokenizer("text") if saved else get_tokenizer(data.tokenizer, data.lang, data.lowercase)
-    columns = {"text_column": data.text_column, "label_column": data.label_column, "layout": data.layout}
-    examples = load_examples(source, tokenizer, **columns)
-    if valid is not None:
-        valid_examples = load_examples(_source(valid), tokenizer, **columns)
-        train_rows, train_labels = examples.tokens, examples.labels
-        valid_rows, valid_labels = valid_examples.tokens, valid_examples.labels
-    else:
-        check_classes(examples.labels, _name(source))
-        train_idx, valid_idx = stratified_split(examples.labels, data.valid_fraction, training.seed)
-        if not valid_idx or not train_idx:
-            raise InputError(f"{_name(source)}: {len(examples)} rows are too few for a validation split",
-                             hint="add rows, or give --valid FILE")
-        train_rows, valid_rows = examples.tokens.select(train_idx), examples.tokens.select(valid_idx)
-        train_labels, valid_labels = [examples.labels[i] for i in train_idx], [examples.labels[i] for i in valid_idx]
+    examples = load_examples(source, tokenizer, data.text_column, data.label_column, data.layout)
+    (train_rows, train_labels), (valid_rows, valid_labels) = _splits(examples, source, valid, tokenizer, data,
+                                                                     training.seed)
     counts = check_classes(train_labels, _name(source))
-
     vectors = None
     if saved is None:
-        labels = label_order(train_labels)
-        vocab = Vocab.build(_tokens(train_rows, data.fold_digits), data.min_freq, data.max_vocab)
-        arch = {k: v for k, v in (model or {}).items() if v is not None}
-        if embeddings is not None:
-            from textrnn.embeddings import read_vectors
-
-            vectors = read_vectors(embeddings, vocab)
-            if arch.setdefault("embedding_size", vectors.dim) != vectors.dim:
-                raise ConfigError(f"--embedding-size {arch['embedding_size']} does not match the {vectors.dim} "
-                                  f"dimensions of {embeddings}", hint="leave --embedding-size out")
-        arch.setdefault("embedding_size", arch.get("hidden_size", ClassifierConfig.hidden_size))
-        if class_weights:
-            arch["class_weights"] = [len(train_labels) / (len(labels) * counts[lab]) for lab in labels]
-        config = ClassifierConfig(vocab_size=len(vocab), num_labels=len(labels), **arch)
-        saved = checkpoint.Saved(task=TASK, model_kind="classifier", model_config=asdict(config),
-                                 tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=labels)
+        saved, vectors = _new_model(train_rows, train_labels, tokenizer, model, data, embeddings, class_weights)
     labels, vocab = saved.labels, saved.vocabs["text"]
     unknown = sorted((set(train_labels) | set(valid_labels)) - set(labels))
     if unknown:
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    if resume:  # how texts become ids is part of the model: keep the saved run's choices
-        data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids)
     valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids)
+    net = _network(saved, training.seed, vectors, out / "resume" if resume else None)
 
-    seed_everything(training.seed)  # the same seed gives the same initial weights
-    net = Classifier(ClassifierConfig(**saved.model_config))
-    if vectors is not None:
-        from textrnn.embeddings import init_embedding
-
-        init_embedding(net.embedding.weight, vectors)
-    if resume:
-        net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
     trainer = Trainer(training, Monitor("macro_f1", "max", tie_break="loss"), out, callbacks)
     meta = {"corpus": _name(source), "valid": _name(_source(valid)) if valid is not None else
             f"{data.valid_fraction:.0%} of corpus, stratified (seed {training.seed})",
@@ -130,7 +94,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     if vectors is not None:
         meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
     if resume:
-        meta = {**saved.training, **{k: v for k, v in meta.items() if k not in ("embeddings",)}}
+        meta = {**saved.training, **meta}
     reports: dict[str, dict] = {}
 
     def evaluate_valid(m) -> dict[str, float]:
@@ -144,13 +108,14 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                          "valid_per_class": reports["last"]["per_class"]}
         checkpoint.save(out, m, saved)
 
-    batch_size = training.batch_size
-    epoch_batches = lambda epoch: (collate(train_data, rows) for rows in  # noqa: E731
-                                   bucket_batches(train_data.lengths, batch_size, training.seed * 1009 + epoch))
-    steps = math.ceil(len(train_data) / batch_size)
+    def epoch_batches(epoch: int) -> Iterator[dict]:
+        for rows in bucket_batches(train_data.lengths, training.batch_size, training.seed * 1009 + epoch):
+            yield collate(train_data, rows)
+
     with torch.enable_grad():  # even if an inference runner in this process turned gradients off
-        state = trainer.fit(net, epoch_batches, steps, evaluate_valid, save_best,
-                            lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume)
+        state = trainer.fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
+                            save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
+                            resume=resume)
     trainer.finish()
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     best = state.history[state.best_epoch - 1] if state.best_epoch else {}
@@ -160,6 +125,63 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
 
 
 _MODEL_DATA = ("max_length", "fold_digits")  # data options that the saved model needs at inference
+
+
+def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig, seed: int):
+    """((train tokens, labels), (validation tokens, labels)): `valid` read, or a stratified split of `examples`."""
+    if valid is not None:
+        held = load_examples(_source(valid), tokenizer, data.text_column, data.label_column, data.layout)
+        return (examples.tokens, examples.labels), (held.tokens, held.labels)
+    check_classes(examples.labels, _name(source))
+    train_idx, valid_idx = stratified_split(examples.labels, data.valid_fraction, seed)
+    if not valid_idx or not train_idx:
+        raise InputError(f"{_name(source)}: {len(examples)} rows are too few for a validation split",
+                         hint="add rows, or give --valid FILE")
+    return ((examples.tokens.select(train_idx), [examples.labels[i] for i in train_idx]),
+            (examples.tokens.select(valid_idx), [examples.labels[i] for i in valid_idx]))
+
+
+def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None, data: ClassifyDataConfig,
+               embeddings: str | Path | None, class_weights: bool):
+    """The Saved description of a new classifier (labels, vocabulary, architecture) and any word vectors."""
+    from collections import Counter
+
+    from textrnn.models.classifier import ClassifierConfig
+
+    order = label_order(labels)
+    vocab = Vocab.build(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
+    arch = {k: v for k, v in (model or {}).items() if v is not None}
+    vectors = None
+    if embeddings is not None:
+        from textrnn.embeddings import read_vectors
+
+        vectors = read_vectors(embeddings, vocab)
+        if arch.setdefault("embedding_size", vectors.dim) != vectors.dim:
+            raise ConfigError(f"--embedding-size {arch['embedding_size']} does not match the {vectors.dim} "
+                              f"dimensions of {embeddings}", hint="leave --embedding-size out")
+    arch.setdefault("embedding_size", arch.get("hidden_size", ClassifierConfig.hidden_size))
+    if class_weights:  # inverse frequency, 1.0 on average ("balanced")
+        counts = Counter(labels)
+        arch["class_weights"] = [len(labels) / (len(order) * counts[label]) for label in order]
+    config = ClassifierConfig(vocab_size=len(vocab), num_labels=len(order), **arch)
+    return checkpoint.Saved(task=TASK, model_kind="classifier", model_config=asdict(config),
+                            tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=order), vectors
+
+
+def _network(saved: checkpoint.Saved, seed: int, vectors, resume_dir: Path | None):
+    """The classifier, seeded (the same seed gives the same initial weights), with word vectors copied in or
+    the weights of the run being resumed loaded."""
+    from textrnn.models.classifier import Classifier, ClassifierConfig
+
+    seed_everything(seed)
+    net = Classifier(ClassifierConfig(**saved.model_config))
+    if vectors is not None:
+        from textrnn.embeddings import init_embedding
+
+        init_embedding(net.embedding.weight, vectors)
+    if resume_dir is not None:
+        net.load_state_dict(checkpoint.load(resume_dir)[0].state_dict())
+    return net
 
 
 def _tokens(ds, fold: bool) -> Iterator[list[str]]:
