@@ -16,13 +16,13 @@ fi
 if build spam; then
   # One torch thread: the same figures on any machine, and no contention on a shared CPU.
   OMP_NUM_THREADS=1 textrnn train classify corpora/sms-spam-like/messages.tsv -o "$out/spam" --overwrite \
-    --tokenizer spacy --lowercase --cell gru --hidden-size 64 --embedding-size 64 --pooling max --dropout 0.3 \
-    --class-weights --epochs 15 --patience 4 --batch-size 32 --lr 2e-3 --seed 1
+    --tokenizer spacy --lowercase --fold-digits --cell gru --hidden-size 64 --embedding-size 64 --pooling max \
+    --dropout 0.3 --epochs 15 --patience 4 --batch-size 32 --lr 2e-3 --seed 1
 fi
 if build sentiment; then
   OMP_NUM_THREADS=1 textrnn train classify corpora/reviews/reviews.tsv -o "$out/sentiment" --overwrite \
-    --tokenizer spacy --lowercase --cell lstm --hidden-size 96 --embedding-size 64 --pooling max --dropout 0.4 \
-    --epochs 20 --patience 5 --batch-size 32 --lr 2e-3 --seed 1
+    --tokenizer spacy --lowercase --cell lstm --hidden-size 96 --embedding-size 64 --pooling attention \
+    --dropout 0.4 --word-dropout 0.2 --epochs 20 --patience 5 --batch-size 32 --lr 2e-3 --seed 1
 fi
 if build en-fr; then
   # One torch thread: the attention decoder steps token by token, and more threads only contend on a shared CPU.
