@@ -311,3 +311,20 @@ def test_help_shows_an_example_and_the_classification_options(cli):
     for option in ("Example:", "--text-column", "--label-column", "--format", "--pooling", "--embeddings",
                    "--class-weights", "--resume"):
         assert option in result.stdout, option
+
+
+def test_hf_dataset_with_class_labels_trains(cli, tmp_path):
+    """`hf:` data: a local dataset saved by `datasets`, its integer labels named by a ClassLabel feature."""
+    import datasets
+
+    rows = _messages(60)
+    features = datasets.Features({"sms": datasets.Value("string"),
+                                  "label": datasets.ClassLabel(names=["ham", "spam"])})
+    ds = datasets.Dataset.from_dict({"sms": [t for _, t in rows], "label": [int(lab == "spam") for lab, _ in rows]},
+                                    features=features)
+    (tmp_path / "ds").mkdir()
+    ds.to_parquet(str(tmp_path / "ds" / "train.parquet"))
+    result = cli("train", "classify", f"hf:{tmp_path / 'ds'}", "-o", str(tmp_path / "m"), "--epochs", "1", *TINY)
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["labels"] == ["ham", "spam"] and config["training"]["text_column"] == "sms"
