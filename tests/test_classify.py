@@ -328,3 +328,24 @@ def test_hf_dataset_with_class_labels_trains(cli, tmp_path):
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["labels"] == ["ham", "spam"] and config["training"]["text_column"] == "sms"
+
+
+def test_prediction_tables_in_a_narrow_terminal(model):
+    """Rich tables: one text gets a bar per label; many texts a row each, the text cut so every figure fits."""
+    from rich.console import Console
+
+    from textrnn.tasks import classify
+    from textrnn_cli.output import Output
+    from textrnn_cli.render import renderer
+
+    def draw(texts):
+        out = Output()
+        out.rich, out.console = True, Console(record=True, width=80)
+        renderer("classify").predictions(classify.predict(model, texts), out)
+        return out.console.export_text()
+
+    one = draw(["claim your free ringtone , reply YES to 12345"])
+    assert "spam" in one and "ham" in one and "█" in one
+    many = draw(["see you at the station at six " * 5, "free entry in our weekly draw"])
+    assert "p(ham)" in many and "p(spam)" in many and "…" in many
+    assert all(len(line) <= 80 for line in many.splitlines())

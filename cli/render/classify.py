@@ -61,16 +61,16 @@ def _many(results: list[dict], out: Output) -> None:
     from rich.table import Table
 
     labels = list(results[0]["probabilities"])
-    table = Table(show_edge=False)
-    # The text column gives way when the terminal is narrow; the figures never do.
-    table.add_column("text", overflow="ellipsis", no_wrap=True, max_width=60)
-    table.add_column("label", style="bold green", no_wrap=True,
-                     min_width=max(len(r["label"]) for r in results))
-    table.add_column("probability", justify="right", no_wrap=True, min_width=11)
     wide = len(labels) <= WIDE
-    for label in labels if wide else []:
-        name = f"p({_escape(label)})"
-        table.add_column(name, justify="right", style="dim", no_wrap=True, min_width=max(5, len(label) + 3))
+    # The figures keep their width; the text column gets what is left of the terminal (3 = padding and rule).
+    figures = [("label", max(5, *(len(r["label"]) for r in results))), ("probability", 11)]
+    figures += [(f"p({label})", max(5, len(label) + 3)) for label in (labels if wide else [])]
+    room = out.console.width - sum(width + 3 for _, width in figures) - 2
+    table = Table(show_edge=False)
+    table.add_column("text", overflow="ellipsis", no_wrap=True, max_width=max(10, min(60, room)))
+    for i, (name, width) in enumerate(figures):
+        table.add_column(_escape(name), justify="left" if i == 0 else "right", no_wrap=True, min_width=width,
+                         style="bold green" if i == 0 else ("dim" if i > 1 else None))
     for result in results:
         for message in result["notes"]:
             note(message)
