@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from textrnn._version import __version__
-from textrnn.data.sources import Source, read_rows
+from textrnn.data.sources import Source, bundled_or_self, read_rows
 from textrnn.errors import CorpusError, HubError
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ def load_corpus(source: Source | str) -> "datasets.Dataset":
     if source.is_hub:
         ds = _load_hub(source)
     else:
+        source = bundled_or_self(source)  # key a bundled corpus by its files, not its name
         key = _source_key(source)
         path = cache_dir() / f"rows-{key}.arrow"
         if key and path.exists():
