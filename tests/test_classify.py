@@ -280,7 +280,7 @@ def test_error_unknown_labels_in_evaluation_data(cli, model, tmp_path):
 
 
 def test_error_unknown_pooling_and_format(cli, data, tmp_path):
-    _error(_train(cli, data, tmp_path, "--pooling", "sum"), 2, "unknown pooling 'sum'", "attention, last, max, mean")
+    _error(_train(cli, data, tmp_path, "--pooling", "sum"), 2, "unknown pooling 'sum'", "attention, concat, last, max, mean")
     _error(_train(cli, data, tmp_path, "--format", "xml"), 2, "unknown format 'xml'", "label-space")
 
 
@@ -349,3 +349,20 @@ def test_prediction_tables_in_a_narrow_terminal(model):
     many = draw(["see you at the station at six " * 5, "free entry in our weekly draw"])
     assert "p(ham)" in many and "p(spam)" in many and "…" in many
     assert all(len(line) <= 80 for line in many.splitlines())
+
+
+def test_subwords_and_concat_pooling_are_kept_with_the_model_and_used_at_prediction(cli, data, tmp_path):
+    from textrnn.tasks.classify import ClassifierRunner
+
+    out = tmp_path / "m"
+    result = cli("train", "classify", str(data), "-o", str(out), "--epochs", "2", "--lr", "0.01", "--subwords",
+                 "2000", "--pooling", "concat", *TINY)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())["model"]
+    assert config["subword_buckets"] == 2000 and config["pooling"] == "concat"
+    runner = ClassifierRunner(out)
+    a, b = runner.classify(["WINNERR claimm"]), runner.classify(["qqqq zzzz"])  # every word unseen
+    assert a[0]["probabilities"] != b[0]["probabilities"]  # the n-grams still tell them apart
+    result = cli("evaluate", str(out), str(data), "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["examples"] == 120
+    _error(_train(cli, data, tmp_path, "--subwords", "-5"), 2, "subword buckets")

@@ -32,7 +32,8 @@ def test_shapes_and_gradients(cell, pooling, bidirectional):
     assert logits.shape == (4, 3) and loss.ndim == 0 and torch.isfinite(loss)
     loss.backward()
     assert net.embedding.weight.grad is not None and net.rnn.weight_ih_l0.grad.abs().sum() > 0
-    assert net.encode(batch["input"], batch["lengths"]).shape == (4, 6 * (2 if bidirectional else 1))
+    width = 6 * (2 if bidirectional else 1) * (3 if pooling == "concat" else 1)
+    assert net.encode(batch["input"], batch["lengths"]).shape == (4, width)
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)
@@ -81,7 +82,7 @@ def test_class_weights_weigh_the_loss():
 
 
 def test_config_is_validated_and_round_trips_through_the_registry():
-    with pytest.raises(UnknownNameError, match="valid names: attention, last, max, mean"):
+    with pytest.raises(UnknownNameError, match="valid names: attention, concat, last, max, mean"):
         ClassifierConfig(vocab_size=10, num_labels=2, pooling="sum")
     with pytest.raises(ConfigError, match="at least 2 labels"):
         ClassifierConfig(vocab_size=10, num_labels=1)
@@ -126,3 +127,26 @@ def test_equal_macro_f1_is_decided_by_validation_loss():
     assert not monitor.better(0.98, 0.98, new_tie=0.04, old_tie=0.03)
     assert not monitor.better(0.97, 0.98, new_tie=0.001, old_tie=0.03)
     assert not Monitor("macro_f1", "max").better(0.98, 0.98)  # without a tie-break, the first epoch stays
+
+
+def test_subword_vectors_reach_the_embedding_and_take_gradients():
+    from textrnn.data.classify import collate, encode
+    from textrnn.text import Vocab
+
+    torch.manual_seed(4)
+    config = ClassifierConfig(vocab_size=10, num_labels=2, embedding_size=8, hidden_size=6, subword_buckets=500)
+    net = Classifier(config)
+    data = encode([["free", "prize"], ["freeee", "prizes", "now"]], Vocab(["free", "prize"]), 10,
+                  labels=["a", "b"], label_ids={"a": 0, "b": 1}, subwords=config.subwords)
+    batch = collate(data, [0, 1])
+    _, loss = net(batch)
+    loss.backward()
+    assert net.subword_embedding.weight.grad.abs().sum() > 0
+    assert net.subword_embedding.weight.grad[0].abs().sum() == 0  # the padding bucket never learns
+    emb = net.embed(batch["input"], batch["subwords"])
+    unknown = batch["input"][1] == 1  # freeee, prizes, now: <unk> as words, yet each its own vector
+    assert unknown.all() and not torch.allclose(emb[1, 0], emb[1, 1])
+    with pytest.raises(ConfigError, match="subwords"):
+        net.embed(batch["input"])
+    with pytest.raises(ConfigError, match="buckets"):
+        ClassifierConfig(vocab_size=10, num_labels=2, subword_buckets=-1)

@@ -35,10 +35,13 @@ def classify(
     hidden_size: opt.HiddenSize = 128,
     embedding_size: opt.EmbeddingSize = None,
     bidirectional: Annotated[bool, typer.Option(help="Read the text in both directions.")] = True,
-    pooling: Annotated[str, typer.Option("--pooling", help="last, mean, max or attention, over the states.")] = "max",
+    pooling: Annotated[str, typer.Option("--pooling", help="last, mean, max, attention, or concat (last, max and mean side by side), over the states.")] = "max",
     dropout: opt.Dropout = 0.3,
     word_dropout: Annotated[float, typer.Option(
         "--word-dropout", help="In training, hide each word (as <unk>) with this probability.")] = 0.0,
+    subwords: Annotated[int, typer.Option(
+        "--subwords", help="Add hashed character 3-5-gram vectors to each word's, in this many buckets (e.g. "
+                           "20000; 0: off): unseen and misspelt words get a vector from their pieces.")] = 0,
     embeddings: Annotated[Optional[Path], typer.Option(
         "--embeddings", help="Initialise word vectors from a GloVe/word2vec text file (.txt or .gz).")] = None,
     class_weights: Annotated[bool, typer.Option(
@@ -83,7 +86,8 @@ def classify(
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,
-             "dropout": dropout, "embedding_dropout": dropout / 2, "word_dropout": word_dropout}
+             "dropout": dropout, "embedding_dropout": dropout / 2, "word_dropout": word_dropout,
+             "subword_buckets": subwords}
     config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
                                      max_vocab=max_vocab, max_length=max_length, fold_digits=fold_digits,
                                      valid_fraction=valid_fraction, text_column=text_column,

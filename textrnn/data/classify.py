@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import torch
 
     from textrnn.text import Tokenizer, Vocab
+    from textrnn.text.subwords import Subwords
 
 # Column names that say what a column holds, in order of preference.
 TEXT_NAMES = ("text", "sentence", "review", "content", "message", "sms", "document", "tweet", "comment", "body",
@@ -242,11 +243,20 @@ def fold_digits(tokens: list[str]) -> list[str]:
 
 @dataclass
 class Encoded:
-    """Token ids of many texts in one flat tensor: text i is ids[offsets[i]:offsets[i + 1]]."""
+    """Token ids of many texts in one flat tensor: text i is ids[offsets[i]:offsets[i + 1]].
+
+    With subwords, `types` gives each position a row of `type_subwords`, the n-gram bucket ids of its
+    token (one row per distinct token; row 0, all padding, is for padded positions):
+
+        ids    5 1 9 ...       (1 = <unk>: "unfunny" was not in the vocabulary)
+        types  1 2 3 ...  ->   type_subwords[2] = ids of <un unf nfu ... ny>, 0-padded to K
+    """
 
     ids: "torch.Tensor"  # (total,) int32
     offsets: "torch.Tensor"  # (N + 1,) int64
     labels: "torch.Tensor | None" = None  # (N,) int64 label ids
+    types: "torch.Tensor | None" = None  # (total,) int32 rows of type_subwords
+    type_subwords: "torch.Tensor | None" = None  # (U + 1, K) int32 n-gram bucket ids, 0-padded
 
     def __len__(self) -> int:
         return self.offsets.numel() - 1
@@ -257,21 +267,37 @@ class Encoded:
 
 
 def encode(tokenized, vocab: "Vocab", max_length: int, labels: Sequence[str] | None = None,
-           label_ids: dict[str, int] | None = None) -> Encoded:
-    """Numericalize texts, keeping the first `max_length` tokens of each; an empty text becomes one <unk>."""
+           label_ids: dict[str, int] | None = None, subwords: "Subwords | None" = None) -> Encoded:
+    """Numericalize texts, keeping the first `max_length` tokens of each; an empty text becomes one <unk>.
+    With `subwords`, also each token's character n-gram bucket ids (see `Encoded`)."""
     import torch
 
-    from textrnn.text.vocab import UNK_ID
+    from textrnn.text.vocab import UNK, UNK_ID
 
     stoi = vocab.stoi
-    ids, offsets = array("i"), array("q", [0])
+    ids, offsets, types = array("i"), array("q", [0]), array("i")
+    type_of: dict[str, int] = {}
     for tokens in tokenized:
-        row = [stoi.get(t, UNK_ID) for t in tokens[:max_length]] or [UNK_ID]
-        ids.extend(row)
+        row = tokens[:max_length] or [UNK]
+        ids.extend([stoi.get(t, UNK_ID) for t in row])
         offsets.append(len(ids))
+        if subwords is not None:
+            types.extend([type_of.setdefault(t, len(type_of) + 1) for t in row])
     y = torch.tensor([label_ids[label] for label in labels], dtype=torch.long) if labels is not None else None
-    return Encoded(torch.frombuffer(ids, dtype=torch.int32).clone() if ids else torch.zeros(0, dtype=torch.int32),
-                   torch.frombuffer(offsets, dtype=torch.int64).clone(), y)
+    data = Encoded(_tensor(ids, torch.int32), _tensor(offsets, torch.int64), y)
+    if subwords is not None:
+        rows = [subwords.ids(t) for t in type_of]  # in type order: dicts keep insertion order
+        table = torch.zeros(len(rows) + 1, max(map(len, rows), default=1), dtype=torch.int32)
+        for i, grams in enumerate(rows, start=1):
+            table[i, :len(grams)] = torch.tensor(grams, dtype=torch.int32)
+        data.types, data.type_subwords = _tensor(types, torch.int32), table
+    return data
+
+
+def _tensor(values: array, dtype) -> "torch.Tensor":
+    import torch
+
+    return torch.frombuffer(values, dtype=dtype).clone() if values else torch.zeros(0, dtype=dtype)
 
 
 def bucket_batches(lengths: Sequence[int], batch_size: int, seed: int | None = None,
@@ -296,7 +322,8 @@ def bucket_batches(lengths: Sequence[int], batch_size: int, seed: int | None = N
 
 
 def collate(data: Encoded, rows: Sequence[int]) -> dict:
-    """{"input": (B, T) ids right-padded with <pad>, "lengths": (B,), "label": (B,) if known, "ntokens": int}."""
+    """{"input": (B, T) ids right-padded with <pad>, "lengths": (B,), "label": (B,) if known, "ntokens": int,
+    and with subwords "subwords": (B, T, K) n-gram bucket ids, 0 at padding}."""
     import torch
 
     from textrnn.text.vocab import PAD_ID
@@ -304,9 +331,14 @@ def collate(data: Encoded, rows: Sequence[int]) -> dict:
     starts = data.offsets[list(rows)]
     lengths = data.offsets[[r + 1 for r in rows]] - starts
     batch = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
+    types = torch.zeros_like(batch) if data.types is not None else None
     for b, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist())):
         batch[b, :length] = data.ids[start: start + length]
+        if types is not None:
+            types[b, :length] = data.types[start: start + length]
     out = {"input": batch, "lengths": lengths, "ntokens": int(lengths.sum())}
+    if types is not None:
+        out["subwords"] = data.type_subwords[types].long()
     if data.labels is not None:
         out["label"] = data.labels[list(rows)]
     return out

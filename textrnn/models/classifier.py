@@ -11,9 +11,10 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.cells import check_cell, check_sizes, make_rnn
+from textrnn.text.subwords import Subwords
 from textrnn.text.vocab import PAD_ID, UNK_ID
 
-POOLINGS = ("last", "mean", "max", "attention")  # stable keys, saved in model configs
+POOLINGS = ("last", "mean", "max", "attention", "concat")  # stable keys, saved in model configs
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class ClassifierConfig:
     embedding_dropout: float = 0.1
     word_dropout: float = 0.0  # in training, each token becomes <unk> with this probability
     class_weights: tuple[float, ...] | None = None  # cross-entropy weight per label, in label order
+    subword_buckets: int = 0  # > 0: add hashed character n-gram embeddings to each word's (fastText-style)
+    subword_min_n: int = 3
+    subword_max_n: int = 5
 
     def __post_init__(self) -> None:
         check_cell(self.cell, self.nonlinearity)
@@ -38,6 +42,10 @@ class ClassifierConfig:
                     num_layers=self.num_layers, dropout=self.dropout)
         check_sizes(dropout=self.embedding_dropout)
         check_sizes(dropout=self.word_dropout)
+        if self.subword_buckets < 0:
+            raise ConfigError(f"subword buckets must be 0 (off) or more, got {self.subword_buckets}")
+        if self.subword_buckets:  # the n-gram sizes are checked by Subwords
+            Subwords(self.subword_buckets, self.subword_min_n, self.subword_max_n)
         if self.num_labels < 2:
             raise ConfigError(f"a classifier needs at least 2 labels, got {self.num_labels}")
         if self.pooling not in POOLINGS:
@@ -47,6 +55,13 @@ class ClassifierConfig:
             object.__setattr__(self, "class_weights", tuple(float(w) for w in self.class_weights))
             if len(self.class_weights) != self.num_labels or min(self.class_weights) <= 0:
                 raise ConfigError(f"class_weights needs {self.num_labels} positive numbers, got {self.class_weights}")
+
+    @property
+    def subwords(self) -> Subwords | None:
+        """How the data must give each token's n-gram ids, or None when the model reads words only."""
+        if not self.subword_buckets:
+            return None
+        return Subwords(self.subword_buckets, self.subword_min_n, self.subword_max_n)
 
 
 class AttentionPooling(nn.Module):
@@ -77,7 +92,8 @@ class Classifier(nn.Module):
                  e f . .                2  ->  "last" takes each row's own final state (forward
                  g h i .                3      direction at its real end, backward at its start)
 
-    "mean" and "max" pool the padded outputs with the padding masked out; "attention" learns the weights.
+    "mean" and "max" pool the padded outputs with the padding masked out; "attention" learns the weights;
+    "concat" puts last, max and mean side by side (3 x D features).
     """
 
     Config = ClassifierConfig
@@ -86,45 +102,73 @@ class Classifier(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_size, padding_idx=PAD_ID)
+        # A word's vector plus the mean of its n-grams' (Bojanowski et al. 2017): unseen words get a vector.
+        self.subword_embedding = (nn.EmbeddingBag(config.subword_buckets + 1, config.embedding_size, mode="mean",
+                                                  padding_idx=0) if config.subword_buckets else None)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.rnn = make_rnn(config.cell, config.embedding_size, config.hidden_size, config.num_layers,
                             config.dropout, config.bidirectional, config.nonlinearity)
-        size = config.hidden_size * (2 if config.bidirectional else 1)
+        self.directions = 2 if config.bidirectional else 1
+        size = config.hidden_size * self.directions
         self.attention = AttentionPooling(size) if config.pooling == "attention" else None
         self.output_dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(size, config.num_labels)
+        self.output = nn.Linear(size * (3 if config.pooling == "concat" else 1), config.num_labels)
         weights = torch.tensor(config.class_weights) if config.class_weights else None
         # Not persistent: the weights live in config.json, the safetensors file holds parameters only.
         self.register_buffer("class_weights", weights, persistent=False)
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         with torch.no_grad():
             self.embedding.weight[PAD_ID].zero_()
+            if self.subword_embedding is not None:
+                nn.init.uniform_(self.subword_embedding.weight, -0.1, 0.1)
+                self.subword_embedding.weight[0].zero_()
 
-    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """ids (B, T), lengths (B,) all >= 1 -> pooled features (B, D), D = hidden_size x directions."""
+    def embed(self, ids: torch.Tensor, subwords: torch.Tensor | None = None) -> torch.Tensor:
+        """ids (B, T), subwords (B, T, K) n-gram bucket ids or None -> (B, T, E)."""
+        emb = self.embedding(ids)
+        if self.subword_embedding is not None:
+            if subwords is None:
+                raise ConfigError("this classifier reads subwords: the batch needs a 'subwords' tensor")
+            grams = self.subword_embedding(subwords.reshape(-1, subwords.size(-1)))  # (B x T, E)
+            emb = emb + grams.view(emb.shape)
+        return emb
+
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None = None) -> torch.Tensor:
+        """ids (B, T), lengths (B,) all >= 1, subwords (B, T, K) when the model has them
+        -> pooled features (B, D), D = hidden_size x directions (3 x that for "concat")."""
         if self.training and self.config.word_dropout > 0:
             # Word dropout (Iyyer et al. 2015, "Deep Unordered Composition"): hide whole words so the
             # model cannot lean on a few; <unk> stands in, as it does for unseen words at test time.
             drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids != PAD_ID)
             ids = ids.masked_fill(drop, UNK_ID)
-        emb = self.embedding_dropout(self.embedding(ids))
+        emb = self.embedding_dropout(self.embed(ids, subwords))
         packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
-        if self.config.pooling == "last":
+        pooling = self.config.pooling
+        last = None
+        if pooling in ("last", "concat"):
             h = state[0] if isinstance(state, tuple) else state  # (layers x directions, B, H)
-            directions = 2 if self.config.bidirectional else 1
-            return torch.cat(list(h[-directions:]), dim=-1)
+            last = torch.cat(list(h[-self.directions:]), dim=-1)
+            if pooling == "last":
+                return last
         out, _ = pad_packed_sequence(out, batch_first=True)  # (B, T', D), T' = longest length
         mask = torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None]
-        if self.config.pooling == "mean":
-            return (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.device).unsqueeze(-1).to(out.dtype)
-        if self.config.pooling == "max":
-            return out.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
-        return self.attention(out, mask)
+        if pooling == "attention":
+            return self.attention(out, mask)
+        mean = (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.device).unsqueeze(-1).to(out.dtype)
+        if pooling == "mean":
+            return mean
+        top = out.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+        if pooling == "max":
+            return top
+        # Concat pooling (Howard & Ruder 2018, ULMFiT): the last state, the max and the mean side by side.
+        return torch.cat([last, top, mean], dim=-1)
 
     def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """batch: {"input": (B, T), "lengths": (B,), "label": (B,) optional} -> (logits (B, C), loss or None)."""
-        logits = self.output(self.output_dropout(self.encode(batch["input"], batch["lengths"])))
+        """batch: {"input": (B, T), "lengths": (B,), "subwords": (B, T, K) if used, "label": (B,) optional}
+        -> (logits (B, C), loss or None)."""
+        features = self.encode(batch["input"], batch["lengths"], batch.get("subwords"))
+        logits = self.output(self.output_dropout(features))
         if "label" not in batch:
             return logits, None
         loss = F.cross_entropy(logits.float(), batch["label"], weight=self.class_weights)

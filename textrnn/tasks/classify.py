@@ -80,9 +80,12 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids)
-    valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids)
     net = _network(saved, training.seed, vectors, out / "resume" if resume else None)
+    subwords = net.config.subwords
+    train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
+                        subwords)
+    valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids,
+                        subwords)
 
     trainer = Trainer(training, Monitor("macro_f1", "max", tie_break="loss"), out, callbacks)
     meta = {"corpus": _name(source), "valid": _name(_source(valid)) if valid is not None else
@@ -266,7 +269,8 @@ class ClassifierRunner:
         tokenized = list(self.tokenizer.pipe(texts))
         if self.fold_digits:
             tokenized = [fold_digits(tokens) for tokens in tokenized]
-        probs = class_probabilities(self.net, encode(tokenized, self.vocab, self.max_length), batch_size)
+        encoded = encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords)
+        probs = class_probabilities(self.net, encoded, batch_size)
         results = []
         for text, tokens, p in zip(texts, tokenized, probs.tolist()):
             best = max(range(len(p)), key=p.__getitem__)
@@ -307,7 +311,8 @@ def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_
                          f"the model's labels: {', '.join(runner.labels)}",
                          hint="check the label column, or evaluate a model trained on these labels")
     label_ids = {label: i for i, label in enumerate(runner.labels)}
-    encoded = encode(_tokens(data.tokens, runner.fold_digits), runner.vocab, runner.max_length, data.labels, label_ids)
+    encoded = encode(_tokens(data.tokens, runner.fold_digits), runner.vocab, runner.max_length, data.labels, label_ids,
+                     runner.net.config.subwords)
     probs = class_probabilities(runner.net, encoded, batch_size)
     result = report(encoded.labels.tolist(), probs.argmax(1).tolist(), runner.labels)
     return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result}
