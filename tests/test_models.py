@@ -45,3 +45,39 @@ def test_bad_configs_are_named():
         build_model("language_model", {"vocab_size": V, "embedding_size": 8, "hidden_size": 16})
     with pytest.raises(UnknownNameError, match="model kind"):
         build_model("mystery", {})
+
+
+@pytest.mark.parametrize("cell,nonlinearity", [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")])
+@pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, False), (1, True), (3, True)])
+def test_dense_padded_run_equals_packing(cell, nonlinearity, layers, bidirectional):
+    """run_padded (CPU) and run_packed (CUDA) give the same outputs, final states and gradients at real steps."""
+    from textrnn.models.cells import final_states, make_rnn, run_packed, run_padded
+
+    torch.manual_seed(0)
+    rnn = make_rnn(cell, 5, 7, layers, 0.0, bidirectional, nonlinearity)
+    x = torch.randn(4, 9, 5)
+    lengths = torch.tensor([9, 3, 1, 6])
+    real = (torch.arange(9)[None, :] < lengths[:, None]).unsqueeze(-1)
+    outs, grads = [], []
+    for run in (run_padded, run_packed):
+        rnn.zero_grad()
+        out = run(rnn, x, lengths) * real
+        (out.sum() + final_states(out, lengths, bidirectional).pow(2).sum()).backward()
+        outs.append((out, final_states(out, lengths, bidirectional)))
+        grads.append(rnn.weight_hh_l0.grad.clone())
+    assert torch.allclose(outs[0][0], outs[1][0], atol=1e-5) and torch.allclose(outs[0][1], outs[1][1], atol=1e-5)
+    assert torch.allclose(grads[0], grads[1], atol=1e-4) and grads[0].abs().sum() > 0
+    assert outs[0][1].shape == (4, 7 * (2 if bidirectional else 1))
+    if bidirectional:  # the backward direction of a short row saw none of the padding
+        alone = run_padded(rnn, x[1:2, :3], lengths[1:2])
+        assert torch.allclose(alone[0], outs[0][0][1, :3], atol=1e-5)
+
+
+def test_reverse_padded_reverses_within_each_length_and_is_its_own_inverse():
+    from textrnn.models.cells import reverse_padded
+
+    x = torch.arange(8.0).view(2, 4, 1)
+    lengths = torch.tensor([4, 2])
+    flipped = reverse_padded(x, lengths)
+    assert flipped.squeeze(-1).tolist() == [[3, 2, 1, 0], [5, 4, 6, 7]]
+    assert torch.equal(reverse_padded(flipped, lengths), x)

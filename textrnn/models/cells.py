@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from textrnn.errors import ConfigError, UnknownNameError
 
@@ -35,3 +39,74 @@ def check_sizes(**sizes: float) -> None:
                 raise ConfigError(f"dropout must be in [0, 1), got {value}")
         elif value < 1:
             raise ConfigError(f"{name} must be at least 1, got {value}")
+
+
+# Right-padded batches without packing ------------------------------------------------------------
+#
+# Packing keeps padding out of the recurrent state, but on CPU a packed batch runs 1.4-2.9x slower than a
+# dense one (a 2-layer bidirectional GRU/LSTM of 128 units, batch 64 x 90 steps, forward and backward). A right-padded batch is already right for the forward
+# direction: padding comes after every real token. The backward direction must start at each row's real
+# end, so each row is reversed within its length, run forward, and reversed back:
+#
+#     row     a b c . .         reversed within length 3:  c b a . .
+#     forward reads a b c       backward direction reads   c b a   (padding last, its outputs ignored)
+#
+# The directions run as one-layer, one-direction calls of the same module type with the module's own
+# parameters (torch.func.functional_call), so the saved weights keep nn.LSTM/GRU/RNN's names and layout.
+
+def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """x (B, T, F), lengths (B,) -> each row's first lengths[b] steps in reverse order, padding in place.
+    Its own inverse."""
+    steps = torch.arange(x.size(1), device=x.device).expand(x.size(0), -1)
+    back = lengths.to(x.device)[:, None] - 1 - steps
+    index = torch.where(back >= 0, back, steps)
+    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+
+
+def run_padded(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Outputs (B, T, H x directions) of a batch_first `rnn` over right-padded x (B, T, F): at real positions
+    equal to running it on the packed batch; at padded positions meaningless (mask them)."""
+    if not rnn.bidirectional:
+        return rnn(x)[0]  # dense is exact here: padding only follows the real steps
+    out = x
+    for layer in range(rnn.num_layers):
+        if layer:
+            out = F.dropout(out, rnn.dropout, rnn.training)  # as nn.RNNBase applies it between layers
+        one = _one_layer(type(rnn), out.size(-1), rnn.hidden_size, rnn.bias, getattr(rnn, "nonlinearity", None))
+        halves = []
+        for suffix in (f"_l{layer}", f"_l{layer}_reverse"):
+            params = {name + "_l0": getattr(rnn, name + suffix) for name in _WEIGHTS[: 4 if rnn.bias else 2]}
+            backward = suffix.endswith("_reverse")
+            y = functional_call(one, params, (reverse_padded(out, lengths) if backward else out,))[0]
+            halves.append(reverse_padded(y, lengths) if backward else y)
+        out = torch.cat(halves, dim=-1)
+    return out
+
+
+def run_packed(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """The same outputs as `run_padded` (zeros at padded positions) through pack_padded_sequence: the fast
+    way on CUDA, where cuDNN runs packed batches natively."""
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    return pad_packed_sequence(rnn(packed)[0], batch_first=True, total_length=x.size(1))[0]
+
+
+def final_states(out: torch.Tensor, lengths: torch.Tensor, bidirectional: bool) -> torch.Tensor:
+    """The last layer's final state per row (B, H x directions) from `run_padded` outputs: the forward
+    direction at the row's last real step, the backward direction at its first."""
+    rows = torch.arange(out.size(0), device=out.device)
+    end = out[rows, lengths.to(out.device) - 1]
+    if not bidirectional:
+        return end
+    hidden = out.size(-1) // 2
+    return torch.cat([end[:, :hidden], out[:, 0, hidden:]], dim=-1)
+
+
+_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def _one_layer(kind: type[nn.RNNBase], input_size: int, hidden_size: int, bias: bool,
+               nonlinearity: str | None) -> nn.RNNBase:
+    """A parameterless (meta-device) one-layer, one-direction module that functional_call fills in. Made anew
+    for each call (0.3 ms): functional_call swaps parameters in place, so a shared one would not be thread-safe."""
+    kwargs = {"nonlinearity": nonlinearity} if nonlinearity else {}
+    return kind(input_size, hidden_size, batch_first=True, bias=bias, device="meta", **kwargs)

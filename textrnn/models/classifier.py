@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from textrnn.errors import ConfigError, UnknownNameError
-from textrnn.models.cells import check_cell, check_sizes, make_rnn
+from textrnn.models.cells import check_cell, check_sizes, final_states, make_rnn, run_packed, run_padded
 from textrnn.text.subwords import Subwords
 from textrnn.text.vocab import PAD_ID, UNK_ID
 
@@ -86,9 +85,10 @@ class AttentionPooling(nn.Module):
 class Classifier(nn.Module):
     """Labels a text. Inputs are right-padded ids (B, T) with their lengths (B,); logits are (B, C).
 
-    Batches are packed before the RNN, so padding never reaches the recurrent state:
+    Padding never reaches a real step's recurrent state: on CUDA the batch is packed; on CPU, where packing
+    is slower, `cells.run_padded` runs it dense and the backward direction reads each row reversed:
 
-        ids      a b c d        lengths 4      packed and run by nn.LSTM/GRU/RNN (fused kernels);
+        ids      a b c d        lengths 4      run by the fused nn.LSTM/GRU/RNN kernels;
                  e f . .                2  ->  "last" takes each row's own final state (forward
                  g h i .                3      direction at its real end, backward at its start)
 
@@ -142,17 +142,13 @@ class Classifier(nn.Module):
             drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids != PAD_ID)
             ids = ids.masked_fill(drop, UNK_ID)
         emb = self.embedding_dropout(self.embed(ids, subwords))
-        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, state = self.rnn(packed)
-        pooling = self.config.pooling
-        last = None
-        if pooling in ("last", "concat"):
-            h = state[0] if isinstance(state, tuple) else state  # (layers x directions, B, H)
-            last = torch.cat(list(h[-self.directions:]), dim=-1)
-            if pooling == "last":
-                return last
-        out, _ = pad_packed_sequence(out, batch_first=True)  # (B, T', D), T' = longest length
+        run = run_packed if emb.is_cuda else run_padded  # the same outputs; each the faster on its device
+        out = run(self.rnn, emb, lengths)  # (B, T, D)
         mask = torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None]
+        pooling = self.config.pooling
+        last = final_states(out, lengths, self.config.bidirectional) if pooling in ("last", "concat") else None
+        if pooling == "last":
+            return last
         if pooling == "attention":
             return self.attention(out, mask)
         mean = (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.device).unsqueeze(-1).to(out.dtype)
