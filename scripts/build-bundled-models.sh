@@ -15,9 +15,12 @@ fi
 # Classification and translation models are added below by their tasks.
 if build spam; then
   # One torch thread: the same figures on any machine, and no contention on a shared CPU.
+  # Subwords: the messages people really send are full of spellings the corpus never wrote ("2nite", "txt",
+  # "wat"). Measured on the real SMS collection, subwords with concat pooling take this model from 82.5% to
+  # 91.1% accuracy (README).
   OMP_NUM_THREADS=1 textrnn train classify corpora/sms-spam-like/messages.tsv -o "$out/spam" --overwrite \
-    --tokenizer spacy --lowercase --fold-digits --cell gru --hidden-size 64 --embedding-size 64 --pooling max \
-    --dropout 0.3 --epochs 15 --patience 4 --batch-size 32 --lr 2e-3 --seed 1
+    --tokenizer spacy --lowercase --fold-digits --subwords 5000 --cell gru --hidden-size 64 --embedding-size 64 \
+    --pooling concat --dropout 0.3 --epochs 15 --patience 4 --batch-size 32 --lr 2e-3 --seed 1
 fi
 if build sentiment; then
   OMP_NUM_THREADS=1 textrnn train classify corpora/reviews/reviews.tsv -o "$out/sentiment" --overwrite \
