@@ -158,9 +158,16 @@ def test_corpus_too_small_for_bptt_and_batch(cli, tmp_path):
 
 
 def test_nan_loss_stops_and_says_why(cli, lm_corpus, tmp_path):
-    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), "--optimizer", "sgd", "--lr", "1e30",
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), "--optimizer", "sgd", "--lr", "1e38",
                  "--clip", "0", "--epochs", "3", *TINY)
     _error(result, 8, "the loss became", "lower --lr")
+
+
+@pytest.mark.parametrize("lr", ["0", "-1", "1e39"])
+def test_learning_rate_out_of_range_is_one_line(cli, lm_corpus, tmp_path, lr):
+    """1e39 does not fit the float32 the optimizer scales gradients in: refused, not a RuntimeError."""
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), "--lr", lr, *TINY)
+    _error(result, 2, "lr must be positive and below 3.4e38", f"got {float(lr)}")
 
 
 def test_existing_output_directory_is_refused(cli, lm_corpus, tmp_path):

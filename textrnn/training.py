@@ -29,6 +29,9 @@ class Interrupted(TextrnnError):
     """Training was stopped with Ctrl-C; the last completed epoch is saved for --resume."""
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 10
@@ -49,8 +52,8 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not 0 < self.lr < _FLOAT32_MAX:  # the optimizer multiplies float32 gradients by it
+            raise ConfigError(f"lr must be positive and below 3.4e38, got {self.lr}")
         if not 0 < self.lr_factor < 1:
             raise ConfigError(f"lr-factor must be between 0 and 1, got {self.lr_factor}")
 
