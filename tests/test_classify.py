@@ -309,7 +309,7 @@ def test_help_shows_an_example_and_the_classification_options(cli):
     result = cli("train", "classify", "--help")
     assert result.exit_code == 0
     for option in ("Example:", "--text-column", "--label-column", "--format", "--pooling", "--embeddings",
-                   "--class-weights", "--resume"):
+                   "--class-weights", "--subwords", "--resume"):
         assert option in result.stdout, option
 
 
