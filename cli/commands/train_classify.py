@@ -35,7 +35,9 @@ def classify(
     hidden_size: opt.HiddenSize = 128,
     embedding_size: opt.EmbeddingSize = None,
     bidirectional: Annotated[bool, typer.Option(help="Read the text in both directions.")] = True,
-    pooling: Annotated[str, typer.Option("--pooling", help="last, mean, max, attention, or concat (last, max and mean side by side), over the states.")] = "max",
+    pooling: Annotated[str, typer.Option(
+        "--pooling", help="last, mean, max, attention, or concat (last, max and mean side by side), over the "
+                          "states.")] = "max",
     dropout: opt.Dropout = 0.3,
     word_dropout: Annotated[float, typer.Option(
         "--word-dropout", help="In training, hide each word (as <unk>) with this probability.")] = 0.0,

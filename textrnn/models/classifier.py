@@ -43,8 +43,7 @@ class ClassifierConfig:
         check_sizes(dropout=self.word_dropout)
         if self.subword_buckets < 0:
             raise ConfigError(f"subword buckets must be 0 (off) or more, got {self.subword_buckets}")
-        if self.subword_buckets:  # the n-gram sizes are checked by Subwords
-            Subwords(self.subword_buckets, self.subword_min_n, self.subword_max_n)
+        _ = self.subwords  # Subwords checks the n-gram sizes
         if self.num_labels < 2:
             raise ConfigError(f"a classifier needs at least 2 labels, got {self.num_labels}")
         if self.pooling not in POOLINGS:
@@ -108,8 +107,7 @@ class Classifier(nn.Module):
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.rnn = make_rnn(config.cell, config.embedding_size, config.hidden_size, config.num_layers,
                             config.dropout, config.bidirectional, config.nonlinearity)
-        self.directions = 2 if config.bidirectional else 1
-        size = config.hidden_size * self.directions
+        size = config.hidden_size * (2 if config.bidirectional else 1)
         self.attention = AttentionPooling(size) if config.pooling == "attention" else None
         self.output_dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(size * (3 if config.pooling == "concat" else 1), config.num_labels)

@@ -29,6 +29,7 @@ class Subwords:
     min_n: int = 3
     max_n: int = 5
     limit: int = 40  # a token's first `limit` n-grams (a long URL has hundreds); keeps batches small
+    # Saved models record buckets, min_n and max_n but rely on this default and on CRC-32: never change them.
 
     def __post_init__(self) -> None:
         if self.buckets < 1:
