@@ -38,4 +38,6 @@ MinFreq = Annotated[int, typer.Option("--min-freq", help="Keep tokens seen at le
 MaxVocab = Annotated[int, typer.Option("--max-vocab", help="Largest vocabulary, specials included.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted training in --output.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+Quiet = Annotated[int, typer.Option(
+    "--quiet", "-q", count=True,
+    help="-q: only a line per epoch, no progress bar or lines; -qq: nothing but errors and the result.")]

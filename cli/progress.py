@@ -1,8 +1,10 @@
-"""Training progress drawn with Rich on stderr: a bar per epoch, a line per finished epoch."""
+"""Training progress on stderr: a Rich bar per epoch in a terminal, plain lines at a steady interval in a log,
+and a line per finished epoch."""
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -12,25 +14,48 @@ from textrnn.training import Callback
 from .output import err
 
 
+# Seconds between plain progress lines when stderr is a log file or a pipe (nohup, CI).
+PLAIN_INTERVAL = float(os.environ.get("TEXTRNN_PROGRESS_INTERVAL", "30"))
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _epoch_range(first: int, last: int) -> str:
+    return f"epoch {first}" if first == last else f"epochs {first}-{last}"
+
+
 class RichProgress(Callback):
-    def __init__(self, metric_names: tuple[str, ...] = ("loss", "ppl")) -> None:
-        self.metric_names = metric_names
+    """`steps`: draw progress within an epoch (a bar in a terminal, a plain line every PLAIN_INTERVAL seconds
+    elsewhere); without it only the line after each epoch is printed."""
+
+    def __init__(self, steps: bool = True) -> None:
+        self.steps = steps
         self.progress: Progress | None = None
         self.task = None
         self.epochs = 0
-        self.started = 0.0
+        self.steps_per_epoch = 0
+        self.epoch_started = 0.0
+        self.last_line = 0.0
+
+    @classmethod
+    def for_quiet(cls, quiet: int) -> list[Callback]:
+        """The callbacks for `--quiet` given `quiet` times: 0 all progress, 1 epoch lines only, 2+ none."""
+        return [] if quiet >= 2 else [cls(steps=quiet == 0)]
 
     def on_train_start(self, info: dict) -> None:
         self.epochs = info["epochs"]
-        self.started = time.perf_counter()
+        self.steps_per_epoch = info["steps_per_epoch"]
         err.print(f"training on {info['device']}: {info['parameters']:,} parameters, "
-                  f"{info['steps_per_epoch']:,} steps per epoch, epochs {info['start_epoch']}-{self.epochs}",
+                  f"{info['steps_per_epoch']:,} steps per epoch, {_epoch_range(info['start_epoch'], self.epochs)}",
                   style="dim" if err.is_terminal else None)
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]:.3f} ppl {task.fields[ppl]:.1f}"),
             TextColumn("{task.fields[tps]:,.0f} tok/s"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=err, transient=True, disable=not err.is_terminal)
+            console=err, transient=True, disable=not (err.is_terminal and self.steps))
         self.progress.start()
 
     def on_epoch_start(self, epoch: int, steps: int) -> None:
@@ -39,10 +64,20 @@ class RichProgress(Callback):
             self.progress.remove_task(self.task)
         self.task = self.progress.add_task("train", total=steps, epoch=epoch, epochs=self.epochs, loss=0.0,
                                            ppl=0.0, tps=0.0)
+        self.steps_per_epoch = steps
+        self.epoch_started = self.last_line = time.perf_counter()
 
     def on_step(self, epoch: int, step: int, loss: float, tokens_per_s: float) -> None:
         assert self.progress is not None
         self.progress.update(self.task, completed=step, loss=loss, ppl=math.exp(min(loss, 50)), tps=tokens_per_s)
+        now = time.perf_counter()
+        if self.steps and not err.is_terminal and now - self.last_line >= PLAIN_INTERVAL:
+            self.last_line = now
+            spent = now - self.epoch_started
+            left = spent / max(step, 1) * (self.steps_per_epoch - step)
+            err.print(f"epoch {epoch}/{self.epochs}  step {step:,}/{self.steps_per_epoch:,}  loss {loss:.3f}  "
+                      f"ppl {math.exp(min(loss, 50)):.1f}  {tokens_per_s:,.0f} tok/s  "
+                      f"elapsed {_clock(spent)}  epoch left {_clock(left)}", soft_wrap=True)
 
     def on_epoch_end(self, epoch: int, record: dict) -> None:
         shown = [f"epoch {epoch}/{self.epochs}", f"train loss {record['train_loss']:.3f}"]

@@ -95,7 +95,7 @@ def test_interrupt_then_resume_reaches_the_uninterrupted_weights(tiny_model, tmp
     config = translate.TranslateDataConfig(teacher_forcing=0.9, teacher_forcing_decay=0.2, valid_bleu_sentences=5)
     training = TrainConfig(epochs=3, batch_size=16, seed=2, patience=5)
     translate.train(str(data), tmp_path / "ref", model, config, training)
-    with pytest.raises(Interrupted, match="--resume|epochs 1-1"):
+    with pytest.raises(Interrupted, match="--resume|epoch 1 is saved"):
         translate.train(str(data), tmp_path / "run", model, config, training, callbacks=[CtrlC()])
     assert (tmp_path / "run" / "resume" / "trainer.json").is_file()
     result = translate.train(str(data), tmp_path / "run", model, config, training, resume=True)

@@ -77,6 +77,13 @@ class Monitor:
         return old is None or (new < old if self.mode == "min" else new > old)
 
 
+def _saved_epochs(done: int) -> str:
+    """'epoch 1 is saved', 'epochs 1-3 are saved', or 'no epoch has finished yet'."""
+    if done == 0:
+        return "no epoch had finished, the starting point is saved"
+    return "epoch 1 is saved" if done == 1 else f"epochs 1-{done} are saved"
+
+
 class Callback:
     """Progress hooks; the CLI draws them with Rich on stderr. All no-ops here."""
 
@@ -188,7 +195,7 @@ class Trainer:
                 self._emit("on_epoch_end", epoch, record)
         except KeyboardInterrupt:
             raise Interrupted(
-                f"interrupted during epoch {state.epoch + 1}; epochs 1-{state.epoch} are saved in {self.out_dir}",
+                f"interrupted during epoch {state.epoch + 1}; {_saved_epochs(state.epoch)} in {self.out_dir}",
                 hint="run the same command again with --resume to continue") from None
         summary = {"epochs": state.epoch, "best_epoch": state.best_epoch, f"best_{self.monitor.metric}": state.best,
                    "seconds": state.elapsed, "early_stopped": state.bad_epochs > self.config.patience}

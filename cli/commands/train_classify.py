@@ -64,7 +64,7 @@ def classify(
     encoding_errors: opt.EncodingErrors = "strict",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
-    quiet: opt.Quiet = False,
+    quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
     """Train a classifier: early stopping on validation macro-F1, per-class F1 after every epoch.
@@ -97,5 +97,5 @@ def classify(
     result = task.train(source(data), output, model, config,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
-                        callbacks=[] if quiet else [RichProgress()], overwrite=overwrite, resume=resume)
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
     render_summary(result, as_json)

@@ -40,7 +40,7 @@ def lm(
     split: opt.Split = "train",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
-    quiet: opt.Quiet = False,
+    quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
     """Train a language model for next-word prediction and generation.
@@ -61,5 +61,5 @@ def lm(
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
-                        callbacks=[] if quiet else [RichProgress()], overwrite=overwrite, resume=resume)
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
     render_summary(result, as_json)

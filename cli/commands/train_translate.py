@@ -52,7 +52,7 @@ def translate(
     encoding_errors: opt.EncodingErrors = "strict",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
-    quiet: opt.Quiet = False,
+    quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
     """Train a translation model (attention encoder-decoder) on sentence pairs.
@@ -78,5 +78,5 @@ def translate(
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=ParallelSource(valid, errors=encoding_errors, src_column=src_column,
                                              tgt_column=tgt_column) if valid else None,
-                        callbacks=[] if quiet else [RichProgress()], overwrite=overwrite, resume=resume)
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
     render_summary(result, as_json)
