@@ -16,7 +16,7 @@ HAM = ["see you at the station at {n}", "can you pick up some bread on the way h
 SPAM = ["WINNER ! claim your free prize now , text WIN to {n}", "URGENT : your account has won a cash award call {n}",
         "free entry in our weekly draw , txt GO to {n}", "you have been selected for a free holiday call {n} now",
         "claim your free ringtone , reply YES to {n}", "congratulations ! you won a free phone , call {n}"]
-COMMON = ["--tokenizer", "whitespace", "--hidden-size", "16", "--batch-size", "8", "--seed", "3", "--quiet"]
+COMMON = ["--tokenizer", "whitespace", "--hidden-size", "16", "--batch-size", "8", "--seed", "3", "-qq"]
 TINY = [*COMMON, "--embedding-size", "16"]
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import LM_TEXT, run_textrnn
 
 TINY = ["--tokenizer", "spacy", "--hidden-size", "32", "--layers", "1", "--batch-size", "4", "--bptt", "10",
-        "--seed", "3", "--quiet"]
+        "--seed", "3", "-qq"]
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_generate_refuses_a_model_of_another_task(cli, tiny_lm, tmp_path):
 def test_corpus_too_small_for_bptt_and_batch(cli, tmp_path):
     small = tmp_path / "small.txt"
     small.write_text("one two three\nfour five\n", encoding="utf-8")
-    _error(cli("train", "lm", str(small), "-o", str(tmp_path / "m"), "--tokenizer", "whitespace", "--quiet"), 8,
+    _error(cli("train", "lm", str(small), "-o", str(tmp_path / "m"), "--tokenizer", "whitespace", "-qq"), 8,
            "batch size 20 x (bptt 35 + 1) needs at least 720")
 
 
@@ -225,3 +225,24 @@ def test_ctrl_c_then_resume_reaches_the_uninterrupted_weights(tmp_path):
     assert ref.keys() == got.keys()
     for key in ref:
         assert (ref[key] - got[key]).abs().max().item() == 0.0, key
+
+
+def test_adaptive_softmax_model_trains_predicts_generates_and_evaluates(cli, lm_corpus, tmp_path):
+    out = tmp_path / "adaptive"
+    result = cli("train", "lm", str(lm_corpus), "-o", str(out), "--softmax", "adaptive", "--epochs", "3", "--lr",
+                 "0.01", *TINY)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())["model"]
+    assert config["softmax"] == "adaptive" and config["tie_weights"] is False and config["cutoffs"]
+    predicted = json.loads(cli("predict", "I love", "-m", str(out), "--json", "-k", "3").stdout)["predictions"]
+    assert len(predicted) == 3 and sum(p["probability"] for p in predicted) <= 1.0
+    gen = cli("generate", "The weather", "-m", str(out), "-n", "5", "--seed", "1", "--json")
+    assert gen.exit_code == 0 and json.loads(gen.stdout)["tokens"] >= 1
+    report = json.loads(cli("evaluate", str(out), str(lm_corpus), "--json").stdout)
+    assert 1 < report["perplexity"] < 100  # it learnt the corpus: a uniform guess is about the vocabulary size
+
+
+def test_adaptive_softmax_with_tied_weights_is_one_line(cli, lm_corpus, tmp_path):
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), "--softmax", "adaptive",
+                 "--tie-weights", *TINY)
+    _error(result, 2, "adaptive softmax", "--no-tie-weights")

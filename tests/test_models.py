@@ -81,3 +81,50 @@ def test_reverse_padded_reverses_within_each_length_and_is_its_own_inverse():
     flipped = reverse_padded(x, lengths)
     assert flipped.squeeze(-1).tolist() == [[3, 2, 1, 0], [5, 4, 6, 7]]
     assert torch.equal(reverse_padded(flipped, lengths), x)
+
+
+def _adaptive(vocab: int = 60, **extra):
+    return build_model("language_model", {"vocab_size": vocab, "embedding_size": 8, "hidden_size": 16,
+                                          "tie_weights": False, "softmax": "adaptive", "cutoffs": [10, 30], **extra})
+
+
+def test_adaptive_softmax_loss_equals_the_cross_entropy_of_its_own_distribution():
+    model = _adaptive(dropout=0.0, embedding_dropout=0.0, output_dropout=0.0).eval()
+    ids = torch.randint(4, 60, (B, T))
+    out, loss = model({"input": ids[:, :-1], "target": ids[:, 1:]})
+    assert out is None and torch.isfinite(loss)
+    model.reset_state()
+    scores, _ = model.step(ids[:, :-1])
+    assert scores.shape == (B, T - 1, 60)
+    assert torch.allclose(scores.exp().sum(-1), torch.ones(B, T - 1), atol=1e-5)  # a distribution over the vocab
+    expected = torch.nn.functional.cross_entropy(scores.reshape(-1, 60), ids[:, 1:].reshape(-1))
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_adaptive_softmax_ignores_padding_targets():
+    model = _adaptive(dropout=0.0, embedding_dropout=0.0, output_dropout=0.0).eval()
+    ids = torch.randint(4, 60, (1, 6))
+    padded = ids.clone()
+    padded[0, 4:] = 0  # PAD_ID
+    _, full = model({"input": ids, "target": padded})
+    model.reset_state()
+    scores, _ = model.step(ids)
+    expected = torch.nn.functional.cross_entropy(scores[0, :4], ids[0, :4])
+    assert full.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"tie_weights": True, "hidden_size": 8}, "no-tie-weights"),
+    ({"cutoffs": [30, 10]}, "cutoffs must rise"),
+    ({"cutoffs": [10, 60]}, "cutoffs must rise"),
+    ({"softmax": "sampled"}, "adaptive, full"),
+])
+def test_bad_softmax_settings_are_refused(extra, message):
+    with pytest.raises((ConfigError, UnknownNameError)) as e:
+        _adaptive(**extra)
+    assert message in f"{e.value} {getattr(e.value, 'hint', '')}"
+
+
+def test_adaptive_softmax_too_small_for_its_clusters_is_refused():
+    with pytest.raises(ConfigError, match="leaves no units"):
+        _adaptive(hidden_size=12, cutoffs=[10, 30])

@@ -11,7 +11,7 @@ from textrnn import checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 PAIRS = REPO / "corpora" / "en-fr" / "pairs-a.tsv"
-TINY = ["--hidden-size", "16", "--embedding-size", "8", "--batch-size", "16", "--seed", "1", "-q"]
+TINY = ["--hidden-size", "16", "--embedding-size", "8", "--batch-size", "16", "--seed", "1", "-qq"]
 
 
 @pytest.fixture(scope="module")

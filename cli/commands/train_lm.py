@@ -21,7 +21,12 @@ def lm(
     hidden_size: opt.HiddenSize = 256,
     embedding_size: opt.EmbeddingSize = None,
     dropout: opt.Dropout = 0.2,
-    tie_weights: Annotated[bool, typer.Option(help="Share input and output embeddings (Press & Wolf 2017).")] = True,
+    tie_weights: Annotated[Optional[bool], typer.Option(
+        help="Share input and output embeddings (Press & Wolf 2017). Default: tied with the full softmax when "
+             "the embedding and hidden sizes match.")] = None,
+    softmax: Annotated[str, typer.Option(
+        "--softmax", help="full, or adaptive (Grave et al. 2017): several times faster on large vocabularies "
+                          "(20k+ words), at about the same perplexity.")] = "full",
     epochs: opt.Epochs = 10,
     batch_size: opt.BatchSize = 20,
     bptt: Annotated[int, typer.Option("--bptt", help="Tokens per truncated back-propagation window.")] = 35,
@@ -55,7 +60,9 @@ def lm(
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size or hidden_size, "dropout": dropout, "embedding_dropout": dropout / 2,
-             "output_dropout": dropout, "tie_weights": tie_weights}
+             "output_dropout": dropout, "softmax": softmax,
+             "tie_weights": tie_weights if tie_weights is not None else
+             softmax == "full" and (embedding_size or hidden_size) == hidden_size}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,

@@ -1,4 +1,5 @@
-"""Recurrent language model: embedding -> fused RNN/LSTM/GRU layers -> linear over the vocabulary."""
+"""Recurrent language model: embedding -> fused RNN/LSTM/GRU layers -> softmax over the vocabulary (full or
+adaptive)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textrnn.errors import ConfigError
+from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.cells import check_cell, check_sizes, make_rnn
 from textrnn.text.vocab import PAD_ID
 
@@ -25,6 +26,9 @@ class LanguageModelConfig:
     embedding_dropout: float = 0.1
     output_dropout: float = 0.2
     tie_weights: bool = True
+    softmax: str = "full"  # "full", or "adaptive" (clusters by frequency; for large vocabularies)
+    cutoffs: tuple[int, ...] | None = None  # adaptive: cluster boundaries in frequency rank; None: default_cutoffs
+    adaptive_div: float = 4.0  # adaptive: each tail cluster's vectors are this many times smaller
 
     def __post_init__(self) -> None:
         check_cell(self.cell, self.nonlinearity)
@@ -35,6 +39,32 @@ class LanguageModelConfig:
         if self.tie_weights and self.embedding_size != self.hidden_size:
             raise ConfigError(f"tie_weights needs embedding_size == hidden_size "
                               f"(got {self.embedding_size} and {self.hidden_size})")
+        if self.softmax not in SOFTMAXES:
+            raise UnknownNameError("softmax", self.softmax, SOFTMAXES)
+        if self.softmax == "adaptive":
+            if self.tie_weights:
+                raise ConfigError("an adaptive softmax has no single output matrix to tie to the embedding",
+                                  hint="add --no-tie-weights")
+            cutoffs = tuple(int(c) for c in self.cutoffs) if self.cutoffs else default_cutoffs(self.vocab_size)
+            if not cutoffs or list(cutoffs) != sorted(set(cutoffs)) or cutoffs[0] < 1 or \
+                    cutoffs[-1] >= self.vocab_size:
+                raise ConfigError(f"adaptive softmax cutoffs must rise strictly between 1 and the vocabulary size "
+                                  f"({self.vocab_size}), got {list(cutoffs)}",
+                                  hint="a vocabulary this small wants --softmax full")
+            object.__setattr__(self, "cutoffs", cutoffs)  # JSON gives a list back: keep the config hashable
+            if self.adaptive_div < 1 or self.hidden_size // self.adaptive_div ** len(cutoffs) < 1:
+                raise ConfigError(f"adaptive softmax: hidden size {self.hidden_size} divided by {self.adaptive_div} "
+                                  f"once per cluster ({len(cutoffs)}) leaves no units for the rarest cluster",
+                                  hint="use a larger --hidden-size or fewer clusters")
+
+
+SOFTMAXES = ("full", "adaptive")  # stable keys, saved in model configs
+
+
+def default_cutoffs(vocab_size: int) -> tuple[int, ...]:
+    """Cluster boundaries for the adaptive softmax: a head of the 2,000 commonest tokens (about 85% of running
+    text in English), then clusters up to 10,000 and 30,000 words, as far as the vocabulary goes."""
+    return tuple(c for c in (2_000, 10_000, 30_000) if c < vocab_size - 100) or (max(1, vocab_size // 2),)
 
 
 class LanguageModel(nn.Module):
@@ -55,33 +85,56 @@ class LanguageModel(nn.Module):
         self.rnn = make_rnn(config.cell, config.embedding_size, config.hidden_size, config.num_layers,
                             config.dropout, nonlinearity=config.nonlinearity)
         self.output_dropout = nn.Dropout(config.output_dropout)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        if config.softmax == "adaptive":
+            # Adaptive softmax (Grave et al. 2017, "Efficient softmax approximation for GPUs"): the commonest
+            # tokens and one entry per rarer cluster share a small head; a rare token costs its cluster too.
+            # Its ids must be ranked by frequency, as Vocab.build ranks them.
+            self.decoder = None
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(config.hidden_size, config.vocab_size,
+                                                          list(config.cutoffs), div_value=config.adaptive_div)
+        else:
+            self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+            nn.init.zeros_(self.decoder.bias)
         if config.tie_weights:
             # Weight tying: share the input embedding with the output layer
             # (Press & Wolf 2017, "Using the Output Embedding"; Inan et al. 2017).
             self.decoder.weight = self.embedding.weight
         self._state = None
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
-        nn.init.zeros_(self.decoder.bias)
 
     def reset_state(self) -> None:
         self._state = None
 
-    def step(self, ids: torch.Tensor, state=None):
-        """ids (B, T) -> logits (B, T, V) and the new state; for inference and generation."""
-        emb = self.embedding_dropout(self.embedding(ids))
-        out, state = self.rnn(emb, state)
-        return self.decoder(self.output_dropout(out)), state
+    def hidden(self, ids: torch.Tensor, state=None):
+        """ids (B, T) -> the last layer's outputs (B, T, H) and the new state."""
+        out, state = self.rnn(self.embedding_dropout(self.embedding(ids)), state)
+        return self.output_dropout(out), state
 
-    def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """batch: {"input": (B, T), "target": (B, T)} -> (logits (B, T, V), mean cross-entropy)."""
+    def scores(self, out: torch.Tensor) -> torch.Tensor:
+        """Outputs (B, T, H) -> next-token scores (B, T, V): logits, or log-probabilities (adaptive); softmax
+        gives the probabilities either way."""
+        if self.decoder is not None:
+            return self.decoder(out)
+        return self.adaptive.log_prob(out.reshape(-1, out.size(-1)).float()).view(*out.shape[:-1], -1)
+
+    def step(self, ids: torch.Tensor, state=None):
+        """ids (B, T) -> scores (B, T, V) and the new state; for inference and generation."""
+        out, state = self.hidden(ids, state)
+        return self.scores(out), state
+
+    def forward(self, batch: dict) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """batch: {"input": (B, T), "target": (B, T)} -> (logits (B, T, V), mean cross-entropy).
+        With the adaptive softmax no full distribution is computed: the output is None."""
         ids = batch["input"]
         state = _detach(self._state) if self._state is not None and _batch_of(self._state) == ids.size(0) else None
-        logits, state = self.step(ids, state)
+        out, state = self.hidden(ids, state)
         self._state = _detach(state)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch["target"].reshape(-1),
-                               ignore_index=PAD_ID)
-        return logits, loss
+        target = batch["target"].reshape(-1)
+        if self.decoder is None:
+            keep = target != PAD_ID
+            return None, self.adaptive(out.reshape(-1, out.size(-1))[keep].float(), target[keep]).loss
+        logits = self.decoder(out)
+        return logits, F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target, ignore_index=PAD_ID)
 
 
 def _detach(state):

@@ -182,9 +182,8 @@ class LanguageModelRunner:
         import torch
 
         with torch.inference_mode():
-            ids = torch.tensor([prompt.ids], device=self.device)
-            logits, state = self.model.step(ids)
-        return logits[0, -1], state
+            out, state = self.model.hidden(torch.tensor([prompt.ids], device=self.device))
+            return self.model.scores(out[:, -1:])[0, -1], state
 
     def predict(self, text: str, k: int = 5, all_tokens: bool = False) -> dict[str, Any]:
         """The k likeliest next tokens (words only, unless all_tokens) with their probabilities."""
