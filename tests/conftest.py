@@ -75,3 +75,14 @@ def lm_corpus(tmp_path) -> Path:
     path = tmp_path / "lm.txt"
     path.write_text(LM_TEXT * 30, encoding="utf-8")
     return path
+
+
+def assert_one_line_error(result, code: int, *fragments: str) -> None:
+    """A CliRunner result that failed as the README's errors table says: exit `code`, one `textrnn:` line on
+    stderr holding every fragment, no traceback."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("textrnn: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

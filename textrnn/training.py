@@ -45,6 +45,9 @@ class TrainConfig:
     patience: int = 3  # early stopping: epochs without improvement before stopping
     lr_patience: int = 0  # reduce the learning rate after this many epochs without improvement
     lr_factor: float = 0.5
+    # Discriminative learning rates (Howard & Ruder 2018): each layer below the top learns this many times
+    # slower than the one above it. 1.0: one learning rate for all. Used by models with parameter_groups().
+    layer_lr_decay: float = 1.0
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -54,6 +57,8 @@ class TrainConfig:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.lr < _FLOAT32_MAX:  # the optimizer multiplies float32 gradients by it
             raise ConfigError(f"lr must be positive and below 3.4e38, got {self.lr}")
+        if not 1.0 <= self.layer_lr_decay < 1e6:
+            raise ConfigError(f"layer-lr-decay must be 1 (off) or more, got {self.layer_lr_decay}")
         if not 0 < self.lr_factor < 1:
             raise ConfigError(f"lr-factor must be between 0 and 1, got {self.lr_factor}")
 
@@ -159,7 +164,9 @@ class Trainer:
         import torch
 
         model.to(self.device)
-        opt = make_optimizer(self.config.optimizer, model.parameters(), self.config.lr, self.config.weight_decay)
+        params = model.parameter_groups(self.config.lr, self.config.layer_lr_decay) \
+            if self.config.layer_lr_decay != 1.0 and hasattr(model, "parameter_groups") else model.parameters()
+        opt = make_optimizer(self.config.optimizer, params, self.config.lr, self.config.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode=self.monitor.mode, factor=self.config.lr_factor, patience=self.config.lr_patience)
         state = TrainState()

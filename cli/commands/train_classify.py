@@ -23,18 +23,27 @@ def classify(
     data_format: Annotated[str, typer.Option(
         "--format", help="auto (from the suffix and content), tsv, csv, jsonl, folder, or label-space "
                          "('label text' lines, as SST-2; fastText's __label__ prefix is understood).")] = "auto",
-    tokenizer: opt.Tokenizer = "spacy",
-    lang: opt.Lang = "en",
+    tokenizer: Annotated[Optional[str], typer.Option(
+        "--tokenizer", "-t", help="spacy, nltk, char or whitespace (default: spacy, or the encoder's).")] = None,
+    lang: Annotated[Optional[str], typer.Option(
+        "--lang", help="Language code for the spacy tokenizer (default: en, or the encoder's).")] = None,
     lowercase: opt.Lowercase = False,
     max_length: Annotated[int, typer.Option("--max-length", help="Longer texts keep their first N tokens.")] = 400,
     fold_digits: Annotated[bool, typer.Option(
         "--fold-digits", help="Read every digit as 0, so unseen numbers (phone numbers, prices) share tokens.")] = False,
-    cell: opt.Cell = "lstm",
-    nonlinearity: opt.Nonlinearity = "tanh",
-    layers: opt.Layers = 1,
-    hidden_size: opt.HiddenSize = 128,
+    encoder: Annotated[Optional[str], typer.Option(
+        "--encoder", help="Start the embedding and recurrent layers from this language model (a directory or "
+                          "bundled name): its tokenizer, vocabulary and sizes are used. Pair with --layer-lr-decay.")
+    ] = None,
+    cell: Annotated[Optional[str], typer.Option("--cell", help="rnn, lstm or gru (default: lstm).")] = None,
+    nonlinearity: Annotated[Optional[str], typer.Option(
+        "--nonlinearity", help="For --cell rnn: tanh or relu (default: tanh).")] = None,
+    layers: Annotated[Optional[int], typer.Option("--layers", help="Stacked recurrent layers (default: 1).")] = None,
+    hidden_size: Annotated[Optional[int], typer.Option(
+        "--hidden-size", help="Units per recurrent layer (default: 128).")] = None,
     embedding_size: opt.EmbeddingSize = None,
-    bidirectional: Annotated[bool, typer.Option(help="Read the text in both directions.")] = True,
+    bidirectional: Annotated[Optional[bool], typer.Option(
+        help="Read the text in both directions (default: yes; no with --encoder).")] = None,
     pooling: Annotated[str, typer.Option(
         "--pooling", help="last, mean, max, attention, or concat (last, max and mean side by side), over the "
                           "states.")] = "max",
@@ -53,6 +62,9 @@ def classify(
     lr: opt.Lr = 2e-3,
     optimizer: opt.Optimizer = "adam",
     weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 penalty on the weights.")] = 0.0,
+    layer_lr_decay: Annotated[float, typer.Option(
+        "--layer-lr-decay", help="Each layer below the output learns this many times slower than the one above "
+                                 "(ULMFiT uses 2.6 when fine-tuning an --encoder; 1: off).")] = 1.0,
     clip: opt.Clip = 1.0,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
@@ -90,12 +102,14 @@ def classify(
              "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,
              "dropout": dropout, "embedding_dropout": dropout / 2, "word_dropout": word_dropout,
              "subword_buckets": subwords}
-    config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
+    config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                                      max_vocab=max_vocab, max_length=max_length, fold_digits=fold_digits,
                                      valid_fraction=valid_fraction, text_column=text_column,
                                      label_column=label_column, layout=layout)
     result = task.train(source(data), output, model, config,
-                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay),
+                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay,
+                                     layer_lr_decay),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
+                        encoder=encoder,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
     render_summary(result, as_json)

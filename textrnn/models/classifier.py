@@ -121,6 +121,22 @@ class Classifier(nn.Module):
                 nn.init.uniform_(self.subword_embedding.weight, -0.1, 0.1)
                 self.subword_embedding.weight[0].zero_()
 
+    def parameter_groups(self, lr: float, decay: float) -> list[dict]:
+        """Optimizer groups from the top down: the pooling and output layers at `lr`, each recurrent layer
+        `decay` times slower than the one above it, the embeddings slowest (ULMFiT's discriminative
+        fine-tuning: the lower layers hold what a pretrained encoder knows of the language)."""
+        layers = self.config.num_layers
+        groups: list[list[nn.Parameter]] = [[] for _ in range(layers + 2)]  # 0: head, 1..L: rnn top-down, L+1: emb
+        for name, param in self.named_parameters():
+            if name.startswith("rnn."):
+                layer = int(name.split("_l")[-1].split("_")[0])
+                groups[layers - layer].append(param)
+            elif name.startswith(("embedding.", "subword_embedding.")):
+                groups[-1].append(param)
+            else:
+                groups[0].append(param)
+        return [{"params": g, "lr": lr / decay ** depth} for depth, g in enumerate(groups) if g]
+
     def embed(self, ids: torch.Tensor, subwords: torch.Tensor | None = None) -> torch.Tensor:
         """ids (B, T), subwords (B, T, K) n-gram bucket ids or None -> (B, T, E)."""
         emb = self.embedding(ids)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from textrnn import checkpoint
+from textrnn import checkpoint, transfer
 from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, fold_digits,
                                    label_order, load_examples, stratified_split)
 from textrnn.data.corpus import token_lists
@@ -27,9 +27,9 @@ PREDICT_BATCH = 256
 class ClassifyDataConfig:
     """How labelled rows become batches."""
 
-    tokenizer: str = "spacy"
-    lang: str = "en"
-    lowercase: bool = False
+    tokenizer: str | None = None  # None: spacy, or the --encoder language model's
+    lang: str | None = None  # None: en, or the encoder's
+    lowercase: bool | None = None  # None: False, or the encoder's
     min_freq: int = 1
     max_vocab: int | None = 30_000
     max_length: int = 400  # longer texts keep their first max_length tokens
@@ -57,8 +57,13 @@ def _name(source: Source) -> str:
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
-          callbacks: Iterable[Callback] = (), overwrite: bool = False, resume: bool = False) -> TrainResult:
-    """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1."""
+          encoder: str | Path | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
+          resume: bool = False) -> TrainResult:
+    """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1.
+
+    `encoder`: a language model directory whose tokenizer, vocabulary, embedding and recurrent layers the
+    classifier starts from (`textrnn.transfer`); sizes and tokenizer settings then come from it.
+    """
     import torch
 
     out = prepare_output(out_dir, overwrite, resume)
@@ -66,21 +71,30 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
         data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
-    tokenizer = saved.tokenizer("text") if saved else get_tokenizer(data.tokenizer, data.lang, data.lowercase)
+    lm = None
+    if saved is None and encoder is not None:
+        if embeddings is not None:
+            raise ConfigError("--embeddings and --encoder both set the word vectors; give one of them")
+        lm = transfer.read_encoder(encoder)
+        transfer.check_tokenizer(lm, _asked_tokenizer(data), encoder)
+    tokenizer = saved.tokenizer("text") if saved else lm.tokenizer("text") if lm else \
+        get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     examples = load_examples(source, tokenizer, data.text_column, data.label_column, data.layout)
     (train_rows, train_labels), (valid_rows, valid_labels) = _splits(examples, source, valid, tokenizer, data,
                                                                      training.seed)
     counts = check_classes(train_labels, _name(source))
     vectors = None
     if saved is None:
-        saved, vectors = _new_model(train_rows, train_labels, tokenizer, model, data, embeddings, class_weights)
+        saved, vectors = _new_model(train_rows, train_labels, tokenizer, model, data, embeddings, class_weights,
+                                    lm, encoder)
     labels, vocab = saved.labels, saved.vocabs["text"]
     unknown = sorted((set(train_labels) | set(valid_labels)) - set(labels))
     if unknown:
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    net = _network(saved, training.seed, vectors, out / "resume" if resume else None)
+    net = _network(saved, training.seed, vectors, out / "resume" if resume else None,
+                   transfer.lm_weights(encoder) if lm else None)
     subwords = net.config.subwords
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
                         subwords)
@@ -96,6 +110,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             "data": asdict(data), "train": asdict(training), "device": trainer.device}
     if vectors is not None:
         meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
+    if lm is not None:
+        meta["encoder"] = {"path": str(encoder), "corpus": lm.training.get("corpus"),
+                           "val_ppl": lm.metrics.get("val_ppl")}
     if resume:
         meta = {**saved.training, **meta}
     reports: dict[str, dict] = {}
@@ -144,16 +161,27 @@ def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig
             (examples.tokens.select(valid_idx), [examples.labels[i] for i in valid_idx]))
 
 
+def _asked_tokenizer(data: ClassifyDataConfig) -> dict[str, Any]:
+    """The tokenizer settings the user gave (None: not given)."""
+    asked = {"name": data.tokenizer, "lang": data.lang, "lowercase": data.lowercase}
+    return {k: v for k, v in asked.items() if v is not None}
+
+
 def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None, data: ClassifyDataConfig,
-               embeddings: str | Path | None, class_weights: bool):
-    """The Saved description of a new classifier (labels, vocabulary, architecture) and any word vectors."""
+               embeddings: str | Path | None, class_weights: bool, lm: checkpoint.Saved | None = None,
+               encoder: str | Path | None = None):
+    """The Saved description of a new classifier (labels, vocabulary, architecture) and any word vectors.
+    With a language model `lm`, its vocabulary and encoder shape are used."""
     from collections import Counter
 
     from textrnn.models.classifier import ClassifierConfig
 
     order = label_order(labels)
-    vocab = Vocab.build(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
-    arch = {k: v for k, v in (model or {}).items() if v is not None}
+    if lm is not None:
+        vocab, arch = lm.vocabs["text"], transfer.encoder_arch(lm, model or {}, encoder)
+    else:
+        vocab = Vocab.build(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
+        arch = {k: v for k, v in (model or {}).items() if v is not None}
     vectors = None
     if embeddings is not None:
         from textrnn.embeddings import read_vectors
@@ -171,9 +199,9 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
                             tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=order), vectors
 
 
-def _network(saved: checkpoint.Saved, seed: int, vectors, resume_dir: Path | None):
-    """The classifier, seeded (the same seed gives the same initial weights), with word vectors copied in or
-    the weights of the run being resumed loaded."""
+def _network(saved: checkpoint.Saved, seed: int, vectors, resume_dir: Path | None, lm_state=None):
+    """The classifier, seeded (the same seed gives the same initial weights), with word vectors or a language
+    model's encoder copied in, or the weights of the run being resumed loaded."""
     from textrnn.models.classifier import Classifier, ClassifierConfig
 
     seed_everything(seed)
@@ -182,6 +210,8 @@ def _network(saved: checkpoint.Saved, seed: int, vectors, resume_dir: Path | Non
         from textrnn.embeddings import init_embedding
 
         init_embedding(net.embedding.weight, vectors)
+    if lm_state is not None:
+        transfer.copy_encoder(net, lm_state)
     if resume_dir is not None:
         net.load_state_dict(checkpoint.load(resume_dir)[0].state_dict())
     return net

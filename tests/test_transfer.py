@@ -1,0 +1,128 @@
+"""Transfer from a language model: a classifier started from an LM's encoder, discriminative learning rates,
+and their bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import LM_TEXT, assert_one_line_error
+
+LM = ["--tokenizer", "spacy", "--lowercase", "--hidden-size", "24", "--layers", "2", "--batch-size", "4",
+      "--bptt", "10", "--seed", "3", "-qq"]
+CLS = ["--batch-size", "8", "--seed", "3", "-qq", "--epochs", "2"]
+
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory) -> Path:
+    """A small lowercased spaCy-tokenized 2-layer LSTM language model, trained once through the CLI."""
+    from typer.testing import CliRunner
+
+    from textrnn_cli.app import app
+
+    root = tmp_path_factory.mktemp("lm")
+    (root / "corpus.txt").write_text(LM_TEXT * 30, encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "lm", str(root / "corpus.txt"), "-o", str(root / "lm"), "--epochs",
+                                      "2", *LM], env={"TEXTRNN_CACHE": str(root / "cache")})
+    assert result.exit_code == 0, result.output
+    return root / "lm"
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory) -> Path:
+    rows = [("pos", line) if "love" in line or "sunny" in line else ("neg", line)
+            for line in LM_TEXT.strip().splitlines()] * 10
+    path = tmp_path_factory.mktemp("labelled") / "data.tsv"
+    path.write_text("".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
+    return path
+
+
+def test_classifier_starts_from_the_language_models_encoder(lm):
+    from textrnn import checkpoint, transfer
+    from textrnn.models.classifier import Classifier, ClassifierConfig
+
+    saved = transfer.read_encoder(lm)
+    arch = transfer.encoder_arch(saved, {"pooling": "concat"}, lm)
+    net = Classifier(ClassifierConfig(vocab_size=len(saved.vocabs["text"]), num_labels=2, **arch))
+    transfer.copy_encoder(net, transfer.lm_weights(lm))
+    lm_net, _ = checkpoint.load(lm)
+    assert torch.equal(net.embedding.weight, lm_net.embedding.weight)
+    for name, param in net.rnn.named_parameters():
+        assert torch.equal(param, getattr(lm_net.rnn, name)), name
+    # The same text gives the same recurrent outputs in both.
+    ids = torch.tensor([[5, 6, 7, 8]])
+    net.eval()
+    out_lm, _ = lm_net.rnn(lm_net.embedding(ids))
+    out_cls, _ = net.rnn(net.embedding(ids))
+    assert torch.allclose(out_lm, out_cls)
+
+
+def test_train_classify_with_encoder_keeps_its_tokenizer_vocabulary_and_sizes(cli, lm, labelled, tmp_path):
+    out = tmp_path / "cls"
+    result = cli("train", "classify", str(labelled), "-o", str(out), "--encoder", str(lm), "--layer-lr-decay",
+                 "2.6", "--pooling", "concat", *CLS)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    lm_config = json.loads((lm / "config.json").read_text())
+    assert config["tokenizers"] == lm_config["tokenizers"]
+    assert (out / "vocab.json").read_text() == (lm / "vocab.json").read_text()
+    assert config["model"]["hidden_size"] == 24 and config["model"]["num_layers"] == 2
+    assert config["model"]["bidirectional"] is False
+    assert config["training"]["encoder"]["path"] == str(lm)
+    assert config["training"]["train"]["layer_lr_decay"] == 2.6
+    predicted = json.loads(cli("predict", "-m", str(out), "I love eating rice", "--json").stdout)
+    assert predicted["label"] in ("pos", "neg")
+
+
+def test_discriminative_learning_rates_fall_layer_by_layer():
+    from textrnn.models.classifier import Classifier, ClassifierConfig
+
+    net = Classifier(ClassifierConfig(vocab_size=30, num_labels=2, hidden_size=8, embedding_size=8, num_layers=2,
+                                      subword_buckets=10, pooling="attention"))
+    groups = net.parameter_groups(1.0, 2.0)
+    assert [g["lr"] for g in groups] == [1.0, 0.5, 0.25, 0.125]
+    names = {id(p): n for n, p in net.named_parameters()}
+    top, upper, lower, bottom = ([names[id(p)] for p in g["params"]] for g in groups)
+    assert set(top) == {"attention.proj.weight", "attention.proj.bias", "attention.context.weight",
+                        "output.weight", "output.bias"}
+    assert all(n.endswith(("_l1", "_l1_reverse")) for n in upper) and len(upper) == 8
+    assert all(n.endswith(("_l0", "_l0_reverse")) for n in lower) and len(lower) == 8
+    assert set(bottom) == {"embedding.weight", "subword_embedding.weight"}
+    assert sum(len(g["params"]) for g in groups) == len(list(net.parameters()))
+
+
+# Bad input ---------------------------------------------------------------------------------------
+
+def test_encoder_of_another_task_is_refused(cli, lm, labelled, tmp_path):
+    first = tmp_path / "cls"
+    assert cli("train", "classify", str(labelled), "-o", str(first), "--encoder", str(lm), *CLS).exit_code == 0
+    result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "b"), "--encoder", str(first), *CLS)
+    assert_one_line_error(result, 5, "is a classify model", "must be a language model")
+
+
+@pytest.mark.parametrize("flags,fragments", [
+    (["--tokenizer", "whitespace"], ["tokenizer", "'whitespace'", "'spacy'"]),
+    (["--hidden-size", "32"], ["--hidden-size 32 does not match", "(24)"]),
+    (["--layers", "1"], ["--layers 1 does not match"]),
+    (["--cell", "gru"], ["--cell gru does not match", "lstm"]),
+    (["--bidirectional"], ["--bidirectional", "forward language model"]),
+    (["--embeddings", "vectors.txt"], ["--embeddings and --encoder"]),
+])
+def test_encoder_that_does_not_match_the_flags_is_one_line(cli, lm, labelled, tmp_path, flags, fragments):
+    result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--encoder", str(lm), *flags, *CLS)
+    assert_one_line_error(result, 2, *fragments)
+    assert not (tmp_path / "m").exists()
+
+
+def test_missing_encoder_is_not_found(cli, labelled, tmp_path):
+    result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--encoder", str(tmp_path / "nope"),
+                 *CLS)
+    assert_one_line_error(result, 3, "nope")
+
+
+def test_layer_lr_decay_below_one_is_refused(cli, labelled, tmp_path):
+    result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--layer-lr-decay", "0.5", *CLS)
+    assert_one_line_error(result, 2, "layer-lr-decay must be 1 (off) or more")
