@@ -54,6 +54,16 @@ def run_textrnn(*args: str, input: str | None = None, env: dict | None = None, t
                           env=full_env, timeout=timeout, cwd=cwd)
 
 
+def one_line_error(result, code: int, *fragments: str) -> None:
+    """The CLI failed with `code` and one `textrnn: ...` line holding every fragment, and no traceback."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("textrnn:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert "Traceback" not in result.stderr
+
+
 @pytest.fixture
 def textrnn_proc():
     return run_textrnn
