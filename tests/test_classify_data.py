@@ -82,8 +82,16 @@ def test_missing_column_lists_the_columns_found(tmp_path):
     with pytest.raises(ColumnError, match="no column 'stars'; columns found: text, label"):
         _load(csv, label_column="stars")
     plain = _write(tmp_path, "plain.txt", "just some text\nwithout any labels at all\nand more of it\n")
-    with pytest.raises(ColumnError, match="no label column found; columns found: text"):
+    with pytest.raises(ColumnError, match="no label column found; columns found: text") as caught:
         _load(plain)
+    assert "--label-column" in caught.value.hint and "--format label-space" in caught.value.hint
+
+
+def test_label_space_file_sorted_by_label_is_detected(tmp_path):
+    """The layout is judged on rows spread over the file: sorted, its first 2,000 lines all say 0."""
+    lines = [f"0 dull film number {i}\n" for i in range(2500)] + [f"1 fine film number {i}\n" for i in range(2500)]
+    ex = _load(_write(tmp_path, "sorted.txt", "".join(lines)))
+    assert ex.layout == "label-space" and ex.labels[0] == "0" and ex.labels[-1] == "1" and len(ex) == 5000
 
 
 def test_rows_without_label_or_text_are_dropped_with_a_warning(tmp_path):

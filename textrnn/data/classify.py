@@ -82,7 +82,7 @@ _LABEL_SPACE = re.compile(r"^\s*(\S{1,%d}) +\S" % (len(_FASTTEXT) + MAX_LABEL_CH
 
 def _is_label_space(ds: "datasets.Dataset") -> bool:
     """Plain-text lines that all start with a short label and a space, with a few distinct labels."""
-    lines = [t for t in ds.select(range(min(len(ds), _SAMPLE)))["text"] if t and t.strip()]
+    lines = [t for t in _sample(ds)["text"] if t and t.strip()]
     heads = []
     for line in lines:
         match = _LABEL_SPACE.match(line)
@@ -93,6 +93,11 @@ def _is_label_space(ds: "datasets.Dataset") -> bool:
     if lines and all(h.startswith(_FASTTEXT) for h in heads):
         return True
     return 2 <= len(distinct) <= max(2, min(100, len(lines) // 3))
+
+
+def _sample(ds: "datasets.Dataset") -> "datasets.Dataset":
+    """Up to _SAMPLE rows spread evenly over the corpus, so a file sorted by label shows all its labels."""
+    return ds.select(range(0, len(ds), max(1, len(ds) // _SAMPLE))[:_SAMPLE])
 
 
 def split_label_space(ds: "datasets.Dataset", name: str) -> "datasets.Dataset":
@@ -139,14 +144,15 @@ def detect_columns(ds: "datasets.Dataset", text_column: str | None = None,
             label = min(short, key=lambda n: stats[n][1]) if short else None
     if text is None or label is None or text == label:
         missing = "text" if text is None else "label"
+        also = ", or --format label-space for 'label text' lines" if names == ["text"] else ""
         raise ColumnError(f"no {missing} column found; columns found: {', '.join(names)}",
-                          hint=f"choose it with --{missing}-column NAME (or its 0-based index)")
+                          hint=f"choose it with --{missing}-column NAME (or its 0-based index){also}")
     return text, label
 
 
 def _column_stats(ds: "datasets.Dataset") -> dict[str, tuple[float, int]]:
     """Per column: mean length of its values and number of distinct values, over the first rows."""
-    sample = ds.select(range(min(len(ds), _SAMPLE)))
+    sample = _sample(ds)
     stats = {}
     for name in ds.column_names:
         values = [str(v) for v in sample[name] if v is not None and str(v).strip()]
