@@ -17,6 +17,17 @@ EncodingErrors = Annotated[str, typer.Option(
 Split = Annotated[str, typer.Option("--split", help="For hf:NAME data: which split to read.")]
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
 
+# Labelled data, read the same way by `train classify` and `evaluate`.
+DataFormat = Annotated[str, typer.Option(
+    "--format", help="auto (from the suffix and content), tsv, csv, jsonl, folder, or label-space "
+                     "('label text' lines, as SST-2; fastText's __label__ prefix is understood).")]
+TextColumn = Annotated[Optional[str], typer.Option(
+    "--text-column", help="Text column, by name or 0-based index (default: found from the header or content).")]
+LabelColumn = Annotated[Optional[str], typer.Option(
+    "--label-column", help="Label column, by name or 0-based index (default: the short column with few values).")]
+LabelMap = Annotated[Optional[str], typer.Option(
+    "--label-map", help="Rename the data's labels to the model's: DATA=MODEL pairs, as 0=neg,1=pos.")]
+
 # Training options, shared by every `train` subcommand where they mean the same.
 Output = Annotated[Path, typer.Option("--output", "-o", help="The model directory to write.")]
 Cell = Annotated[str, typer.Option("--cell", help="Recurrent cell: rnn, lstm or gru.")]

@@ -54,6 +54,16 @@ def run_textrnn(*args: str, input: str | None = None, env: dict | None = None, t
                           env=full_env, timeout=timeout, cwd=cwd)
 
 
+def one_line_error(result, code: int, *fragments: str) -> None:
+    """The CLI failed with `code` and one `textrnn: ...` line holding every fragment, and no traceback."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("textrnn:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert "Traceback" not in result.stderr
+
+
 @pytest.fixture
 def textrnn_proc():
     return run_textrnn
@@ -76,13 +86,3 @@ def lm_corpus(tmp_path) -> Path:
     path.write_text(LM_TEXT * 30, encoding="utf-8")
     return path
 
-
-def assert_one_line_error(result, code: int, *fragments: str) -> None:
-    """A CliRunner result that failed as the README's errors table says: exit `code`, one `textrnn:` line on
-    stderr holding every fragment, no traceback."""
-    assert result.exit_code == code, (result.exit_code, result.output)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("textrnn: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_textrnn
+from conftest import one_line_error as _error, run_textrnn
 
 HAM = ["see you at the station at {n}", "can you pick up some bread on the way home", "running late , sorry",
        "are we still on for dinner tonight", "thanks for the lift yesterday", "call me when you land",
@@ -50,15 +50,6 @@ def model(tmp_path_factory, data) -> Path:
                                       "--lr", "0.01", *TINY], env={"TEXTRNN_CACHE": str(root / "cache")})
     assert result.exit_code == 0, result.output
     return root / "model"
-
-
-def _error(result, code: int, *fragments: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.output)
-    lines = [line for line in result.stderr.splitlines() if line.startswith("textrnn:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    assert "Traceback" not in result.stderr
 
 
 def test_training_writes_a_complete_model_directory(model):

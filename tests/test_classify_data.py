@@ -82,8 +82,23 @@ def test_missing_column_lists_the_columns_found(tmp_path):
     with pytest.raises(ColumnError, match="no column 'stars'; columns found: text, label"):
         _load(csv, label_column="stars")
     plain = _write(tmp_path, "plain.txt", "just some text\nwithout any labels at all\nand more of it\n")
-    with pytest.raises(ColumnError, match="no label column found; columns found: text"):
+    with pytest.raises(ColumnError, match="no label column found; columns found: text") as caught:
         _load(plain)
+    assert "--label-column" in caught.value.hint and "--format label-space" in caught.value.hint
+
+
+def test_label_space_file_sorted_by_label_is_detected(tmp_path):
+    """The layout is judged on rows spread over the file: sorted, its first 2,000 lines all say 0."""
+    lines = [f"0 dull film number {i}\n" for i in range(2500)] + [f"1 fine film number {i}\n" for i in range(2500)]
+    ex = _load(_write(tmp_path, "sorted.txt", "".join(lines)))
+    assert ex.layout == "label-space" and ex.labels[0] == "0" and ex.labels[-1] == "1" and len(ex) == 5000
+
+
+def test_label_map_renames_the_data_labels_and_warns_about_unused_entries(tmp_path):
+    sst = _write(tmp_path, "sst.txt", "1 a fine film\n0 dull .\n1 good\n")
+    assert _load(sst, label_map={"0": "neg", "1": "pos"}).labels == ["pos", "neg", "pos"]
+    with pytest.warns(UserWarning, match="--label-map names labels the data does not have: 2"):
+        assert _load(sst, label_map={"1": "pos", "2": "neg"}).labels == ["pos", "0", "pos"]
 
 
 def test_rows_without_label_or_text_are_dropped_with_a_warning(tmp_path):
@@ -146,6 +161,8 @@ def test_encode_truncates_and_collate_pads_on_the_right():
     batch = collate(data, [1, 0])
     assert batch["input"].tolist() == [[1, 0, 0], [4, 5, 6]]  # <unk>=1, <pad>=0
     assert batch["lengths"].tolist() == [1, 3] and batch["label"].tolist() == [1, 0] and batch["ntokens"] == 4
+    assert data.truncated == 1  # the 4-token text; one of exactly max_length is not cut:
+    assert encode([["a"] * 3, ["b"] * 4, ["c"] * 9], vocab, max_length=3).truncated == 2
 
 
 def test_bucket_batches_group_similar_lengths_and_cover_every_row():

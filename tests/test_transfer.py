@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import LM_TEXT, assert_one_line_error
+from conftest import LM_TEXT, one_line_error
 
 LM = ["--tokenizer", "spacy", "--lowercase", "--hidden-size", "24", "--layers", "2", "--batch-size", "4",
       "--bptt", "10", "--seed", "3", "-qq"]
@@ -100,7 +100,7 @@ def test_encoder_of_another_task_is_refused(cli, lm, labelled, tmp_path):
     first = tmp_path / "cls"
     assert cli("train", "classify", str(labelled), "-o", str(first), "--encoder", str(lm), *CLS).exit_code == 0
     result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "b"), "--encoder", str(first), *CLS)
-    assert_one_line_error(result, 5, "is a classify model", "must be a language model")
+    one_line_error(result, 5, "is a classify model", "must be a language model")
 
 
 @pytest.mark.parametrize("flags,fragments", [
@@ -113,16 +113,16 @@ def test_encoder_of_another_task_is_refused(cli, lm, labelled, tmp_path):
 ])
 def test_encoder_that_does_not_match_the_flags_is_one_line(cli, lm, labelled, tmp_path, flags, fragments):
     result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--encoder", str(lm), *flags, *CLS)
-    assert_one_line_error(result, 2, *fragments)
+    one_line_error(result, 2, *fragments)
     assert not (tmp_path / "m").exists()
 
 
 def test_missing_encoder_is_not_found(cli, labelled, tmp_path):
     result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--encoder", str(tmp_path / "nope"),
                  *CLS)
-    assert_one_line_error(result, 3, "nope")
+    one_line_error(result, 3, "nope")
 
 
 def test_layer_lr_decay_below_one_is_refused(cli, labelled, tmp_path):
     result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--layer-lr-decay", "0.5", *CLS)
-    assert_one_line_error(result, 2, "layer-lr-decay must be 1 (off) or more")
+    one_line_error(result, 2, "layer-lr-decay must be 1 (off) or more")

@@ -9,26 +9,22 @@ import typer
 
 from .. import options as opt
 
-FORMATS = ("auto", "tsv", "csv", "jsonl", "folder", "label-space")
-
 
 def classify(
     data: Annotated[str, typer.Argument(help="Labelled text: TSV/CSV/JSONL, 'label text' lines, a folder of "
                                              "label folders, '-', hf:NAME, or a bundled corpus.")],
     output: opt.Output,
-    text_column: Annotated[Optional[str], typer.Option(
-        "--text-column", help="Text column, by name or 0-based index (default: found from the header or content).")] = None,
-    label_column: Annotated[Optional[str], typer.Option(
-        "--label-column", help="Label column, by name or 0-based index (default: the short column with few values).")] = None,
-    data_format: Annotated[str, typer.Option(
-        "--format", help="auto (from the suffix and content), tsv, csv, jsonl, folder, or label-space "
-                         "('label text' lines, as SST-2; fastText's __label__ prefix is understood).")] = "auto",
+    text_column: opt.TextColumn = None,
+    label_column: opt.LabelColumn = None,
+    data_format: opt.DataFormat = "auto",
+    label_map: opt.LabelMap = None,
     tokenizer: Annotated[Optional[str], typer.Option(
         "--tokenizer", "-t", help="spacy, nltk, char or whitespace (default: spacy, or the encoder's).")] = None,
     lang: Annotated[Optional[str], typer.Option(
         "--lang", help="Language code for the spacy tokenizer (default: en, or the encoder's).")] = None,
     lowercase: opt.Lowercase = False,
-    max_length: Annotated[int, typer.Option("--max-length", help="Longer texts keep their first N tokens.")] = 400,
+    max_length: Annotated[int, typer.Option(
+        "--max-length", help="Longer texts keep their first N tokens; a note says how many.")] = 400,
     fold_digits: Annotated[bool, typer.Option(
         "--fold-digits", help="Read every digit as 0, so unseen numbers (phone numbers, prices) share tokens.")] = False,
     encoder: Annotated[Optional[str], typer.Option(
@@ -83,17 +79,15 @@ def classify(
 
     Example: textrnn train classify ../shared/data/sms-spam/train.tsv -o spam-model
     """
+    from textrnn.data.classify import split_format
     from textrnn.data.sources import Source
-    from textrnn.errors import UnknownNameError
     from textrnn.tasks import classify as task
 
     from ..progress import RichProgress
+    from ..render.classify import truncation_note
     from .train import render_summary, train_config
 
-    if data_format not in FORMATS:
-        raise UnknownNameError("format", data_format, FORMATS)
-    layout = "label-space" if data_format == "label-space" else None
-    fmt = None if data_format in ("auto", "label-space") else data_format
+    fmt, layout = split_format(data_format)
 
     def source(path: str) -> Source:
         return Source(path, format=fmt, errors=encoding_errors)
@@ -105,7 +99,7 @@ def classify(
     config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                                      max_vocab=max_vocab, max_length=max_length, fold_digits=fold_digits,
                                      valid_fraction=valid_fraction, text_column=text_column,
-                                     label_column=label_column, layout=layout)
+                                     label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay,
                                      layer_lr_decay),
@@ -113,3 +107,4 @@ def classify(
                         encoder=encoder,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
     render_summary(result, as_json)
+    truncation_note(result.summary["truncated_texts"], result.summary["max_length"])

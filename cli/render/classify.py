@@ -11,9 +11,40 @@ TABLE_ROWS = 100  # in a terminal, many results are drawn as tables of this many
 WIDE = 6  # up to this many labels get a probability column each
 
 
+def truncation_note(count: int, max_length: int | None = None, total: int | None = None) -> None:
+    """On stderr, when texts were longer than the model reads: how many, and that only their start was read."""
+    if count:
+        of = f" of {total:,}" if total is not None else ""
+        limit = f"--max-length {max_length:,} tokens" if max_length else "the --max-length it was trained with"
+        cut = f"their first {max_length:,} tokens" if max_length else "that length"
+        note(f"{count:,}{of} texts were longer than the model reads ({limit}): they were cut to {cut}")
+
+
+class _Truncations:
+    """Counts, as results stream past, the texts that were cut; notes the count once they have all gone."""
+
+    def __init__(self) -> None:
+        self.seen, self.cut = 0, 0
+
+    def watch(self, results: Iterable[dict]) -> Iterator[dict]:
+        for result in results:
+            self.seen += 1
+            self.cut += bool(result.get("truncated"))
+            yield result
+
+    def note(self) -> None:
+        truncation_note(self.cut, total=self.seen)
+
+
 def predictions(results: Iterable[dict], out: Output, **_) -> None:
-    """JSON lines with --json; `label<TAB>probability<TAB>label=p ...` per text in a pipe; tables in a terminal."""
-    results = iter(results)
+    """JSON lines with --json; `label<TAB>probability<TAB>label=p ...` per text in a pipe; tables in a terminal.
+    Then a note on stderr if texts were cut to the model's length."""
+    truncations = _Truncations()
+    _predictions(truncations.watch(results), out)
+    truncations.note()
+
+
+def _predictions(results: Iterator[dict], out: Output) -> None:
     if out.as_json or not out.rich:
         for result in results:
             for message in result["notes"]:
@@ -87,6 +118,7 @@ def _escape(text: str) -> str:
 
 def evaluation(result: dict, out: Output) -> None:
     """Accuracy and macro figures, then per-class precision/recall/F1/support, then the confusion matrix."""
+    truncation_note(result["truncated"], result["max_length"], total=result["examples"])
     if out.as_json:
         out.json(result)
         return

@@ -12,11 +12,12 @@ import re
 import warnings
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textrnn.data.corpus import load_corpus, pick_column, token_lists, tokenize_corpus
+from textrnn.data.labels import label_order, map_labels  # noqa: F401  (label_order: imported from here too)
 from textrnn.data.sources import Source
 from textrnn.errors import ColumnError, CorpusError, InputError
 
@@ -33,6 +34,7 @@ TEXT_NAMES = ("text", "sentence", "review", "content", "message", "sms", "docume
 LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "polarity", "target", "rating", "stars",
                "score", "v1")
 LAYOUTS = ("columns", "label-space")  # label-space: "label text" per line (SST-2 files), fastText's __label__ too
+FORMATS = ("auto", "tsv", "csv", "jsonl", "folder", "label-space")  # what --format accepts
 _SAMPLE = 2000  # rows looked at to detect the layout and the columns
 MAX_LABEL_CHARS = 40
 _FASTTEXT = "__label__"
@@ -52,9 +54,22 @@ class Examples:
         return len(self.labels)
 
 
+def split_format(data_format: str) -> tuple[str | None, str | None]:
+    """A --format value -> (the Source's format, the layout): "auto" leaves both to detection."""
+    if data_format not in FORMATS:
+        from textrnn.errors import UnknownNameError
+
+        raise UnknownNameError("format", data_format, FORMATS)
+    if data_format == "label-space":
+        return None, "label-space"
+    return (None if data_format == "auto" else data_format), None
+
+
 def load_examples(source: Source, tokenizer: "Tokenizer", text_column: str | None = None,
-                  label_column: str | None = None, layout: str | None = None) -> Examples:
-    """Read a labelled corpus. `layout` None detects "label text" lines in a plain-text file."""
+                  label_column: str | None = None, layout: str | None = None,
+                  label_map: Mapping[str, str] | None = None) -> Examples:
+    """Read a labelled corpus. `layout` None detects "label text" lines in a plain-text file; `label_map`
+    renames the data's labels (see `textrnn.data.labels`)."""
     if layout is not None and layout not in LAYOUTS:
         from textrnn.errors import UnknownNameError
 
@@ -65,7 +80,7 @@ def load_examples(source: Source, tokenizer: "Tokenizer", text_column: str | Non
         ds, layout = split_label_space(ds, name), "label-space"
         text_column, label_column = "text", "label"
     text_column, label_column = detect_columns(ds, text_column, label_column)
-    labels = label_strings(ds, label_column)
+    labels = map_labels(label_strings(ds, label_column), label_map, name)
     tokens = tokenize_corpus(ds, text_column, tokenizer)
     keep = _usable_rows(name, tokens, labels)
     tokens = tokens.select_columns(["tokens"])
@@ -82,7 +97,7 @@ _LABEL_SPACE = re.compile(r"^\s*(\S{1,%d}) +\S" % (len(_FASTTEXT) + MAX_LABEL_CH
 
 def _is_label_space(ds: "datasets.Dataset") -> bool:
     """Plain-text lines that all start with a short label and a space, with a few distinct labels."""
-    lines = [t for t in ds.select(range(min(len(ds), _SAMPLE)))["text"] if t and t.strip()]
+    lines = [t for t in _sample(ds)["text"] if t and t.strip()]
     heads = []
     for line in lines:
         match = _LABEL_SPACE.match(line)
@@ -93,6 +108,11 @@ def _is_label_space(ds: "datasets.Dataset") -> bool:
     if lines and all(h.startswith(_FASTTEXT) for h in heads):
         return True
     return 2 <= len(distinct) <= max(2, min(100, len(lines) // 3))
+
+
+def _sample(ds: "datasets.Dataset") -> "datasets.Dataset":
+    """Up to _SAMPLE rows spread evenly over the corpus, so a file sorted by label shows all its labels."""
+    return ds.select(range(0, len(ds), max(1, len(ds) // _SAMPLE))[:_SAMPLE])
 
 
 def split_label_space(ds: "datasets.Dataset", name: str) -> "datasets.Dataset":
@@ -139,14 +159,15 @@ def detect_columns(ds: "datasets.Dataset", text_column: str | None = None,
             label = min(short, key=lambda n: stats[n][1]) if short else None
     if text is None or label is None or text == label:
         missing = "text" if text is None else "label"
+        also = ", or --format label-space for 'label text' lines" if names == ["text"] else ""
         raise ColumnError(f"no {missing} column found; columns found: {', '.join(names)}",
-                          hint=f"choose it with --{missing}-column NAME (or its 0-based index)")
+                          hint=f"choose it with --{missing}-column NAME (or its 0-based index){also}")
     return text, label
 
 
 def _column_stats(ds: "datasets.Dataset") -> dict[str, tuple[float, int]]:
     """Per column: mean length of its values and number of distinct values, over the first rows."""
-    sample = ds.select(range(min(len(ds), _SAMPLE)))
+    sample = _sample(ds)
     stats = {}
     for name in ds.column_names:
         values = [str(v) for v in sample[name] if v is not None and str(v).strip()]
@@ -194,15 +215,6 @@ def _some(rows: list[int], k: int = 5) -> str:
 
 
 # Labels and splits -------------------------------------------------------------------------------
-
-def label_order(labels: Sequence[str]) -> list[str]:
-    """The distinct labels, numerically sorted when they are all numbers (1 < 2 < 10), else alphabetically."""
-    distinct = set(labels)
-    try:
-        return sorted(distinct, key=float)
-    except ValueError:
-        return sorted(distinct)
-
 
 def check_classes(labels: Sequence[str], name: str) -> Counter:
     counts = Counter(labels)
@@ -257,6 +269,7 @@ class Encoded:
     labels: "torch.Tensor | None" = None  # (N,) int64 label ids
     types: "torch.Tensor | None" = None  # (total,) int32 rows of type_subwords
     type_subwords: "torch.Tensor | None" = None  # (U + 1, K) int32 n-gram bucket ids, 0-padded
+    truncated: int = 0  # texts longer than max_length, cut to their first max_length tokens
 
     def __len__(self) -> int:
         return self.offsets.numel() - 1
@@ -268,8 +281,8 @@ class Encoded:
 
 def encode(tokenized, vocab: "Vocab", max_length: int, labels: Sequence[str] | None = None,
            label_ids: dict[str, int] | None = None, subwords: "Subwords | None" = None) -> Encoded:
-    """Numericalize texts, keeping the first `max_length` tokens of each; an empty text becomes one <unk>.
-    With `subwords`, also each token's character n-gram bucket ids (see `Encoded`)."""
+    """Numericalize texts, keeping the first `max_length` tokens of each (`truncated` counts the texts cut);
+    an empty text becomes one <unk>. With `subwords`, also each token's character n-gram bucket ids."""
     import torch
 
     from textrnn.text.vocab import UNK, UNK_ID
@@ -277,14 +290,16 @@ def encode(tokenized, vocab: "Vocab", max_length: int, labels: Sequence[str] | N
     stoi = vocab.stoi
     ids, offsets, types = array("i"), array("q", [0]), array("i")
     type_of: dict[str, int] = {}
+    truncated = 0
     for tokens in tokenized:
+        truncated += len(tokens) > max_length
         row = tokens[:max_length] or [UNK]
         ids.extend([stoi.get(t, UNK_ID) for t in row])
         offsets.append(len(ids))
         if subwords is not None:
             types.extend([type_of.setdefault(t, len(type_of) + 1) for t in row])
     y = torch.tensor([label_ids[label] for label in labels], dtype=torch.long) if labels is not None else None
-    data = Encoded(_tensor(ids, torch.int32), _tensor(offsets, torch.int64), y)
+    data = Encoded(_tensor(ids, torch.int32), _tensor(offsets, torch.int64), y, truncated=truncated)
     if subwords is not None:
         rows = [subwords.ids(t) for t in type_of]  # in type order: dicts keep insertion order
         table = torch.zeros(len(rows) + 1, max(map(len, rows), default=1), dtype=torch.int32)

@@ -12,6 +12,7 @@ from textrnn import checkpoint, transfer
 from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, fold_digits,
                                    label_order, load_examples, stratified_split)
 from textrnn.data.corpus import token_lists
+from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError
 from textrnn.tasks.common import check_task, load_for, prepare_output, resume_saved
@@ -38,8 +39,10 @@ class ClassifyDataConfig:
     text_column: str | None = None  # None: detect (by name, else by content)
     label_column: str | None = None
     layout: str | None = None  # None: detect; "columns", or "label-space" ("label text" lines)
+    label_map: str | dict[str, str] | None = None  # "0=neg,1=pos": data labels renamed to the model's labels
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "label_map", parse_label_map(self.label_map))  # a dict from here on
         if self.max_length < 1:
             raise ConfigError(f"max-length must be at least 1, got {self.max_length}")
         if not 0 < self.valid_fraction < 1:
@@ -79,7 +82,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         transfer.check_tokenizer(lm, _asked_tokenizer(data), encoder)
     tokenizer = saved.tokenizer("text") if saved else lm.tokenizer("text") if lm else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
-    examples = load_examples(source, tokenizer, data.text_column, data.label_column, data.layout)
+    examples = load_examples(source, tokenizer, data.text_column, data.label_column, data.layout, data.label_map)
     (train_rows, train_labels), (valid_rows, valid_labels) = _splits(examples, source, valid, tokenizer, data,
                                                                      training.seed)
     counts = check_classes(train_labels, _name(source))
@@ -107,6 +110,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             "text_column": examples.text_column, "label_column": examples.label_column, "layout": examples.layout,
             "train_examples": len(train_data), "valid_examples": len(valid_data),
             "label_counts": {lab: counts[lab] for lab in labels}, "train_tokens": int(train_data.ids.numel()),
+            "truncated": {"train": train_data.truncated, "valid": valid_data.truncated},
             "data": asdict(data), "train": asdict(training), "device": trainer.device}
     if vectors is not None:
         meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
@@ -141,7 +145,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     best = state.history[state.best_epoch - 1] if state.best_epoch else {}
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_macro_f1": state.best,
                                             "seconds": state.elapsed, "labels": ", ".join(labels),
-                                            "best_val_accuracy": best.get("val_accuracy")})
+                                            "best_val_accuracy": best.get("val_accuracy"),
+                                            "max_length": data.max_length,
+                                            "truncated_texts": train_data.truncated + valid_data.truncated})
 
 
 _MODEL_DATA = ("max_length", "fold_digits")  # data options that the saved model needs at inference
@@ -150,7 +156,8 @@ _MODEL_DATA = ("max_length", "fold_digits")  # data options that the saved model
 def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig, seed: int):
     """((train tokens, labels), (validation tokens, labels)): `valid` read, or a stratified split of `examples`."""
     if valid is not None:
-        held = load_examples(_source(valid), tokenizer, data.text_column, data.label_column, data.layout)
+        held = load_examples(_source(valid), tokenizer, data.text_column, data.label_column, data.layout,
+                             data.label_map)
         return (examples.tokens, examples.labels), (held.tokens, held.labels)
     check_classes(examples.labels, _name(source))
     train_idx, valid_idx = stratified_split(examples.labels, data.valid_fraction, seed)
@@ -310,7 +317,8 @@ class ClassifierRunner:
             elif not any(t in self.vocab for t in tokens):
                 notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
             results.append({"text": text, "label": self.labels[best], "probability": p[best],
-                            "probabilities": dict(zip(self.labels, p)), "notes": notes})
+                            "probabilities": dict(zip(self.labels, p)), "truncated": len(tokens) > self.max_length,
+                            "notes": notes})
         return results
 
 
@@ -330,19 +338,20 @@ def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_B
 
 
 def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_BATCH, device: str = "cpu",
-             text_column: str | None = None, label_column: str | None = None) -> dict[str, Any]:
-    """Accuracy, per-class and macro precision/recall/F1, and the confusion matrix on labelled data."""
+             text_column: str | None = None, label_column: str | None = None, layout: str | None = None,
+             label_map: str | dict[str, str] | None = None) -> dict[str, Any]:
+    """Accuracy, per-class and macro precision/recall/F1, and the confusion matrix on labelled data; also the
+    label map used and how many texts were longer than the model reads (`truncated`, cut to `max_length`).
+    The data options are those of `train` (see `ClassifyDataConfig`)."""
+    label_map = parse_label_map(label_map)
     runner = ClassifierRunner(model, device)
     source = _source(source)
-    data = load_examples(source, runner.tokenizer, text_column, label_column)
-    unknown = sorted(set(data.labels) - set(runner.labels))
-    if unknown:
-        raise InputError(f"{_name(source)}: labels the model does not know: {', '.join(unknown[:10])}; "
-                         f"the model's labels: {', '.join(runner.labels)}",
-                         hint="check the label column, or evaluate a model trained on these labels")
+    data = load_examples(source, runner.tokenizer, text_column, label_column, layout, label_map)
+    check_known(data.labels, runner.labels, _name(source), label_map)
     label_ids = {label: i for i, label in enumerate(runner.labels)}
     encoded = encode(_tokens(data.tokens, runner.fold_digits), runner.vocab, runner.max_length, data.labels, label_ids,
                      runner.net.config.subwords)
     probs = class_probabilities(runner.net, encoded, batch_size)
     result = report(encoded.labels.tolist(), probs.argmax(1).tolist(), runner.labels)
-    return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result}
+    return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result,
+            "max_length": runner.max_length, "truncated": encoded.truncated, "label_map": label_map}
