@@ -126,3 +126,73 @@ def test_missing_encoder_is_not_found(cli, labelled, tmp_path):
 def test_layer_lr_decay_below_one_is_refused(cli, labelled, tmp_path):
     result = cli("train", "classify", str(labelled), "-o", str(tmp_path / "m"), "--layer-lr-decay", "0.5", *CLS)
     one_line_error(result, 2, "layer-lr-decay must be 1 (off) or more")
+
+
+# Continued training of a language model on new text (--init) -------------------------------------
+
+NEW_TEXT = """The robot repairs the engine in the garage.
+A robot cleans the engine every morning.
+The mechanic and the robot test the engine together.
+"""
+
+
+@pytest.fixture
+def new_corpus(tmp_path) -> Path:
+    path = tmp_path / "new.txt"
+    path.write_text(NEW_TEXT * 40, encoding="utf-8")
+    return path
+
+
+def test_init_continues_training_on_new_text_and_adds_its_words(cli, lm, new_corpus, tmp_path):
+    from textrnn.text import Vocab
+
+    out = tmp_path / "adapted"
+    result = cli("train", "lm", str(new_corpus), "-o", str(out), "--init", str(lm), "--epochs", "3", "--lr",
+                 "0.01", "--batch-size", "4", "--bptt", "10", "--seed", "3", "-qq")
+    assert result.exit_code == 0, result.output
+    old, new = Vocab.load(lm / "vocab.json"), Vocab.load(out / "vocab.json")
+    assert new.itos[:len(old)] == old.itos  # every known word keeps its id
+    assert {"robot", "engine", "garage"} <= set(new.itos[len(old):])
+    config = json.loads((out / "config.json").read_text())
+    assert config["tokenizers"] == json.loads((lm / "config.json").read_text())["tokenizers"]
+    assert config["training"]["init"]["words_added"] == len(new) - len(old)
+    before = json.loads(cli("evaluate", str(lm), str(new_corpus), "--json").stdout)
+    after = json.loads(cli("evaluate", str(out), str(new_corpus), "--json").stdout)
+    assert after["perplexity"] < before["perplexity"] / 2  # it learnt the new domain
+    top = [p["token"] for p in json.loads(cli("predict", "A", "-m", str(out), "--json").stdout)["predictions"]]
+    assert "robot" in top  # a word the base model never saw
+
+
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+def test_new_words_start_at_the_mean_of_the_known_ones(softmax):
+    from textrnn import transfer
+    from textrnn.models.language_model import LanguageModel, LanguageModelConfig
+
+    config = LanguageModelConfig(vocab_size=50, embedding_size=16, hidden_size=16, softmax=softmax,
+                                 tie_weights=softmax == "full", cutoffs=(10, 30) if softmax == "adaptive" else None)
+    state = LanguageModel(config).state_dict()
+    grown = transfer.grown_lm_state(state, {"softmax": softmax, "cutoffs": config.cutoffs}, 3)
+    bigger = LanguageModel(LanguageModelConfig(**{**config.__dict__, "vocab_size": 53}))
+    bigger.load_state_dict(grown)  # every shape fits
+    emb = bigger.embedding.weight
+    assert torch.equal(emb[:50], state["embedding.weight"])
+    assert torch.allclose(emb[50:], state["embedding.weight"].mean(0).expand(3, -1))
+
+
+def test_init_from_a_model_of_another_task_is_refused(cli, lm, labelled, new_corpus, tmp_path):
+    cls = tmp_path / "cls"
+    assert cli("train", "classify", str(labelled), "-o", str(cls), "--encoder", str(lm), *CLS).exit_code == 0
+    result = cli("train", "lm", str(new_corpus), "-o", str(tmp_path / "m"), "--init", str(cls), "-qq")
+    one_line_error(result, 5, "--init", "must be a language model")
+
+
+@pytest.mark.parametrize("flags,fragments", [
+    (["--tokenizer", "char"], ["tokenizer", "'char'"]),
+    (["--hidden-size", "64"], ["--hidden-size 64 does not match", "(24)"]),
+    (["--softmax", "adaptive"], ["--softmax adaptive does not match", "(full)"]),
+    (["--max-vocab", "10"], ["--max-vocab 10 is smaller than the vocabulary", "can only grow"]),
+])
+def test_init_that_does_not_fit_the_flags_is_one_line(cli, lm, new_corpus, tmp_path, flags, fragments):
+    result = cli("train", "lm", str(new_corpus), "-o", str(tmp_path / "m"), "--init", str(lm), *flags, "-qq")
+    one_line_error(result, 2, *fragments)
+    assert not (tmp_path / "m").exists()

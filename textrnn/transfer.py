@@ -57,6 +57,12 @@ def encoder_arch(lm: checkpoint.Saved, given: dict[str, Any], path: str | Path) 
     return arch
 
 
+def asked_tokenizer(data: Any) -> dict[str, Any]:
+    """The tokenizer settings a data config was given (its None fields: not given)."""
+    asked = {"name": data.tokenizer, "lang": data.lang, "lowercase": data.lowercase}
+    return {k: v for k, v in asked.items() if v is not None}
+
+
 def check_tokenizer(lm: checkpoint.Saved, asked: dict[str, Any], path: str | Path) -> None:
     """The tokenizer settings `asked` for (only those given) must be the language model's: its vocabulary's
     ids stand for its tokens."""
@@ -112,3 +118,42 @@ def grow_rows(weight: "torch.Tensor", rows: int) -> "torch.Tensor":
     if rows == 0:
         return weight
     return torch.cat([weight, weight.mean(0, keepdim=True).expand(rows, *weight.shape[1:])])
+
+
+def read_init(path: str | Path) -> checkpoint.Saved:
+    """The Saved description of a language model to continue training; anything else is refused."""
+    config = checkpoint.read_config(path)
+    if config["task"] != "lm":
+        raise WrongTaskError(f"--init {path} is a {config['task']} model; it must be a language model")
+    from textrnn.text import Vocab
+
+    vocabs = {side: Vocab.load(checkpoint.resolve(path) / f) for side, f in config["vocabs"].items()}
+    return checkpoint.saved_from_config(config, vocabs)
+
+
+LM_SHAPE = ("embedding_size", "hidden_size", "num_layers", "cell", "nonlinearity", "softmax", "tie_weights")
+
+
+def check_arch(have: dict[str, Any], given: dict[str, Any], path: str | Path) -> None:
+    """Architecture options `given` (None: not given) must be those of the model at `path`."""
+    for key in LM_SHAPE:
+        value = given.get(key)
+        if value is not None and have.get(key, value) != value:
+            flag = _FLAG.get(key, "--" + key.replace("_", "-"))
+            raise ConfigError(f"{flag} {value} does not match the model {path} ({have[key]})",
+                              hint=f"leave {flag} out: it is taken from the model")
+
+
+def grown_lm_state(state: dict[str, "torch.Tensor"], config: dict[str, Any], added: int) -> dict[str, "torch.Tensor"]:
+    """A language model's weights with `added` new words at the end of the vocabulary: their input and output
+    vectors (and output bias) start as the mean of the known words' (tied weights grow once). New words go to the
+    adaptive softmax's last, rarest cluster."""
+    state = dict(state)
+    keys = ["embedding.weight"]
+    if config.get("softmax", "full") == "adaptive":
+        keys.append(f"adaptive.tail.{len(config['cutoffs']) - 1}.1.weight")
+    else:
+        keys += ["decoder.weight", "decoder.bias"]
+    for key in keys:
+        state[key] = grow_rows(state[key], added)
+    return state

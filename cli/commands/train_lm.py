@@ -12,21 +12,28 @@ from .. import options as opt
 def lm(
     corpus: Annotated[str, typer.Argument(help="Text: a file, a folder of .txt files, '-', hf:NAME, or a bundled corpus.")],
     output: opt.Output,
-    tokenizer: opt.Tokenizer = "spacy",
-    lang: opt.Lang = "en",
+    init: Annotated[Optional[str], typer.Option(
+        "--init", help="Continue training this language model (a directory or bundled name) on CORPUS: its "
+                       "tokenizer, vocabulary and sizes are kept; new words seen --min-freq times are added.")] = None,
+    tokenizer: Annotated[Optional[str], typer.Option(
+        "--tokenizer", "-t", help="spacy, nltk, char or whitespace (default: spacy, or the --init model's).")] = None,
+    lang: Annotated[Optional[str], typer.Option(
+        "--lang", help="Language code for the spacy tokenizer (default: en, or the --init model's).")] = None,
     lowercase: opt.Lowercase = False,
-    cell: opt.Cell = "lstm",
-    nonlinearity: opt.Nonlinearity = "tanh",
-    layers: opt.Layers = 2,
-    hidden_size: opt.HiddenSize = 256,
+    cell: Annotated[Optional[str], typer.Option("--cell", help="rnn, lstm or gru (default: lstm).")] = None,
+    nonlinearity: Annotated[Optional[str], typer.Option(
+        "--nonlinearity", help="For --cell rnn: tanh or relu (default: tanh).")] = None,
+    layers: Annotated[Optional[int], typer.Option("--layers", help="Stacked recurrent layers (default: 2).")] = None,
+    hidden_size: Annotated[Optional[int], typer.Option(
+        "--hidden-size", help="Units per recurrent layer (default: 256).")] = None,
     embedding_size: opt.EmbeddingSize = None,
     dropout: opt.Dropout = 0.2,
     tie_weights: Annotated[Optional[bool], typer.Option(
         help="Share input and output embeddings (Press & Wolf 2017). Default: tied with the full softmax when "
              "the embedding and hidden sizes match.")] = None,
-    softmax: Annotated[str, typer.Option(
-        "--softmax", help="full, or adaptive (Grave et al. 2017): several times faster on large vocabularies "
-                          "(20k+ words), at about the same perplexity.")] = "full",
+    softmax: Annotated[Optional[str], typer.Option(
+        "--softmax", help="full (default), or adaptive (Grave et al. 2017): several times faster on large "
+                          "vocabularies (20k+ words), at about the same perplexity.")] = None,
     epochs: opt.Epochs = 10,
     batch_size: opt.BatchSize = 20,
     bptt: Annotated[int, typer.Option("--bptt", help="Tokens per truncated back-propagation window.")] = 35,
@@ -59,14 +66,13 @@ def lm(
     from .train import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
-             "embedding_size": embedding_size or hidden_size, "dropout": dropout, "embedding_dropout": dropout / 2,
-             "output_dropout": dropout, "softmax": softmax,
-             "tie_weights": tie_weights if tie_weights is not None else
-             softmax == "full" and (embedding_size or hidden_size) == hidden_size}
-    data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,
+             "embedding_size": embedding_size, "dropout": dropout, "embedding_dropout": dropout / 2,
+             "output_dropout": dropout, "softmax": softmax, "tie_weights": tie_weights}
+    data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                        init=init)
     render_summary(result, as_json)

@@ -79,7 +79,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         if embeddings is not None:
             raise ConfigError("--embeddings and --encoder both set the word vectors; give one of them")
         lm = transfer.read_encoder(encoder)
-        transfer.check_tokenizer(lm, _asked_tokenizer(data), encoder)
+        transfer.check_tokenizer(lm, transfer.asked_tokenizer(data), encoder)
     tokenizer = saved.tokenizer("text") if saved else lm.tokenizer("text") if lm else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     examples = load_examples(source, tokenizer, data.text_column, data.label_column, data.layout, data.label_map)
@@ -166,12 +166,6 @@ def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig
                          hint="add rows, or give --valid FILE")
     return ((examples.tokens.select(train_idx), [examples.labels[i] for i in train_idx]),
             (examples.tokens.select(valid_idx), [examples.labels[i] for i in valid_idx]))
-
-
-def _asked_tokenizer(data: ClassifyDataConfig) -> dict[str, Any]:
-    """The tokenizer settings the user gave (None: not given)."""
-    asked = {"name": data.tokenizer, "lang": data.lang, "lowercase": data.lowercase}
-    return {k: v for k, v in asked.items() if v is not None}
 
 
 def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None, data: ClassifyDataConfig,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from textrnn import checkpoint
+from textrnn import checkpoint, transfer
 from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
@@ -28,9 +28,9 @@ EVAL_BATCH = 10
 class LMDataConfig:
     """How the corpus becomes a token stream."""
 
-    tokenizer: str = "spacy"
-    lang: str = "en"
-    lowercase: bool = False
+    tokenizer: str | None = None  # None: spacy, or the --init model's
+    lang: str | None = None  # None: en, or the --init model's
+    lowercase: bool | None = None  # None: False, or the --init model's
     min_freq: int = 1
     max_vocab: int | None = 30_000
     bptt: int = 35
@@ -67,25 +67,44 @@ def stream_loss(model, data, bptt: int) -> tuple[float, int]:
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
-          overwrite: bool = False, resume: bool = False) -> TrainResult:
-    """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss)."""
+          overwrite: bool = False, resume: bool = False, init: str | Path | None = None) -> TrainResult:
+    """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss).
+
+    `init`: continue training that language model on `corpus` (domain adaptation). Its tokenizer, vocabulary
+    and architecture are kept; words of `corpus` seen at least `min_freq` times that it does not know are
+    added (up to `max_vocab` in all), their vectors starting at the mean of the known words'.
+    """
     from textrnn.models.language_model import LanguageModel, LanguageModelConfig
 
+    base = transfer.read_init(init) if init is not None and not resume else None
+    if base is not None:
+        transfer.check_tokenizer(base, transfer.asked_tokenizer(data), init)
+        transfer.check_arch(base.model_config, model or {}, init)
     out = prepare_output(out_dir, overwrite, resume)
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
-    tokenizer = get_tokenizer(data.tokenizer, data.lang, data.lowercase)
+    tokenizer = base.tokenizer("text") if base else \
+        get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
 
+    added: list[str] = []
     if resume:
         saved = resume_saved(out)
         vocab = saved.vocabs["text"]
+    elif base is not None:
+        vocab, added = transfer.extend_vocab(base.vocabs["text"], _counts(train_ds), data.min_freq, data.max_vocab,
+                                             init)
+        dropouts = {k: v for k, v in (model or {}).items() if "dropout" in k and v is not None}
+        saved = replace(base, vocabs={"text": vocab}, training={}, metrics={},
+                        model_config={**base.model_config, **dropouts, "vocab_size": len(vocab)})
     else:
         vocab = Vocab.build(token_lists(train_ds), data.min_freq, data.max_vocab)
-        model_config = LanguageModelConfig(vocab_size=len(vocab), **(model or {}))
+        model_config = LanguageModelConfig(vocab_size=len(vocab), **_new_arch(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
                                  tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
     seed_everything(training.seed)  # the initial weights depend on the seed too
     net = LanguageModel(LanguageModelConfig(**saved.model_config))
+    if base is not None:
+        net.load_state_dict(transfer.grown_lm_state(transfer.lm_weights(init), base.model_config, len(added)))
     train_data = batchify(stream_ids(token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
     valid_stream = stream_ids(token_lists(valid_ds), vocab)
     valid_batch = max(1, min(EVAL_BATCH, valid_stream.numel() // (data.bptt + 1)))
@@ -104,6 +123,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             "valid": str(getattr(valid, "path", valid)) if valid else f"{data.valid_fraction:.0%} of corpus",
             "train_tokens": int(train_data.numel()), "valid_tokens": int(valid_stream.numel()),
             "data": asdict(data), "train": asdict(training), "device": trainer.device}
+    if base is not None:
+        meta["init"] = {"path": str(init), "corpus": base.training.get("corpus"), "words_added": len(added),
+                        "val_ppl_before": base.metrics.get("val_ppl")}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
     started = time.time()
@@ -120,6 +142,27 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
                                             "seconds": state.elapsed, "wall": time.time() - started})
+
+
+def _new_arch(model: dict[str, Any]) -> dict[str, Any]:
+    """A new model's architecture from the options given (None: not given). Weights are tied by default where
+    they can be: a full softmax whose embedding and hidden sizes match (Press & Wolf 2017)."""
+    from textrnn.models.language_model import LanguageModelConfig as C
+
+    arch = {k: v for k, v in model.items() if v is not None}
+    hidden = arch.get("hidden_size", C.hidden_size)
+    arch.setdefault("embedding_size", hidden)
+    arch.setdefault("tie_weights", arch.get("softmax", C.softmax) == "full" and arch["embedding_size"] == hidden)
+    return arch
+
+
+def _counts(ds) -> dict[str, int]:
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for tokens in token_lists(ds):
+        counts.update(tokens)
+    return counts
 
 
 def _train_valid(source: Source, valid, tokenizer, fraction: float, seed: int):
