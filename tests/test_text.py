@@ -96,3 +96,12 @@ def test_coverage_figures():
     assert cov.token_coverage == pytest.approx(0.8)
     assert cov.oov_rate == pytest.approx(0.2)
     assert cov.type_coverage == pytest.approx(2 / 3)
+
+
+def test_html_line_breaks_become_spaces():
+    from textrnn.text import get_tokenizer
+
+    tok = get_tokenizer("spacy", lowercase=True)
+    assert tok("Great film.<br /><br />I loved it<BR>really<br/>!") == ["great", "film", ".", "i", "loved", "it",
+                                                                         "really", "!"]
+    assert tok("a < b and c<d") == ["a", "<", "b", "and", "c", "<", "d"]  # other angle brackets stay

@@ -20,6 +20,15 @@ def strip_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+_HTML_BREAKS = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def html_breaks(text: str) -> str:
+    """HTML line breaks (<br />, as scraped reviews such as IMDB's are full of) become spaces, not three
+    tokens of markup."""
+    return _HTML_BREAKS.sub(" ", text) if "<" in text else text
+
+
 def clean_whitespace(text: str) -> str:
     """Collapse runs of spaces and tabs (and exotic spaces) to one space; trim the ends. Newlines stay."""
     text = _SPACES.sub(" ", text)
@@ -40,7 +49,7 @@ class Normalizer:
     whitespace: bool = True
 
     def __call__(self, text: str) -> str:
-        text = nfc(strip_bom(text))
+        text = html_breaks(nfc(strip_bom(text)))
         if self.whitespace:
             text = clean_whitespace(text)
         if self.lowercase:
