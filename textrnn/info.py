@@ -24,7 +24,9 @@ def describe(model: str | Path) -> dict[str, Any]:
         "parameters": checkpoint.parameter_count(path),
         "vocabulary": vocab_sizes,
         "tokenizer": {side: spec["name"] + (f" ({spec.get('lang')})" if spec["name"] == "spacy" else "")
+                      + (", lowercased" if spec.get("lowercase") else "")
                       for side, spec in config.get("tokenizers", {}).items()},
+        "weights": checkpoint.weights_dtype(path),
         "trained_on": training.get("corpus", "?"),
         "metrics": config.get("metrics", {}),
         "format_version": config["format_version"],
@@ -36,4 +38,7 @@ def describe(model: str | Path) -> dict[str, Any]:
     for key in ("epochs_run", "best_epoch", "seconds_total", "train_tokens"):
         if key in training:
             facts.setdefault("training", {})[key] = training[key]
+    card = path / "README.md"
+    if card.is_file():
+        facts["model_card"] = card.read_text(encoding="utf-8")
     return facts

@@ -25,10 +25,14 @@ def info(
     if out.as_json:
         out.json(facts)
         return
+    card = facts.pop("model_card", None)
     if not out.rich:
         for key, value in _flat(facts):
             out.line(f"{key}\t{value}")
+        if card:
+            out.line("\n" + card.rstrip())
         return
+    from rich.markdown import Markdown
     from rich.table import Table
 
     table = Table(title=f"[bold]{facts['path']}[/bold]", show_header=False, show_edge=False)
@@ -38,6 +42,8 @@ def info(
         if key != "path":
             table.add_row(key, value)
     out.print(table)
+    if card:
+        out.print(Markdown(card))
 
 
 def _flat(facts: dict, prefix: str = ""):
