@@ -175,6 +175,26 @@ def _publish_permissions(folder: Path) -> None:
 
 
 KEEP = ("resume", METRICS, "loss.png")  # written by the training loop; carried over when the model is replaced
+RUN_FILES = (CONFIG, WEIGHTS, *KEEP)  # with vocab*.json and our hidden *.tmp files: all a model directory holds
+
+
+def foreign_entries(path: Path) -> list[str]:
+    """Names in `path` that textrnn does not write there (a user's own files)."""
+    return sorted(p.name for p in path.iterdir() if not (
+        p.name in RUN_FILES or (p.name.startswith("vocab") and p.suffix == ".json") or p.name.endswith(".tmp")
+        or p.name.endswith(".tmp.png") or p.name.startswith(".resume.")))
+
+
+def is_model_dir(path: Path) -> bool:
+    """A directory textrnn wrote: a model, or the resume state of a run stopped before its first model."""
+    for config in (path / CONFIG, path / "resume" / CONFIG):
+        try:
+            doc = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("format_version"), int) and "task" in doc:
+            return not foreign_entries(path)
+    return False
 
 
 def record_run(path: str | os.PathLike, **training: Any) -> None:

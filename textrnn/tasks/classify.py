@@ -61,7 +61,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1."""
     import torch
 
-    out = prepare_output(out_dir, overwrite, resume)
+    output = prepare_output(out_dir, overwrite, resume)
+    out = output.path
     source = _source(corpus)
     saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
@@ -109,7 +110,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
         saved.metrics = {**{k: v for k, v in record.items() if k.startswith("val_")},
                          "valid_per_class": reports["last"]["per_class"]}
-        checkpoint.save(out, m, saved)
+        output.save_model(m, saved)
 
     def epoch_batches(epoch: int) -> Iterator[dict]:
         for rows in bucket_batches(train_data.lengths, training.batch_size, training.seed * 1009 + epoch):
@@ -118,7 +119,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     with torch.enable_grad():  # even if an inference runner in this process turned gradients off
         state = trainer.fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
                             save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                            resume=resume)
+                            resume=resume, save_start=not output.replacing)
     trainer.finish()
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     best = state.history[state.best_epoch - 1] if state.best_epoch else {}

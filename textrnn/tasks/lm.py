@@ -71,7 +71,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss)."""
     from textrnn.models.language_model import LanguageModel, LanguageModelConfig
 
-    out = prepare_output(out_dir, overwrite, resume)
+    output = prepare_output(out_dir, overwrite, resume)
+    out = output.path
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
     tokenizer = get_tokenizer(data.tokenizer, data.lang, data.lowercase)
     train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
@@ -111,11 +112,11 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
         saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
-        checkpoint.save(out, m, saved)
+        output.save_model(m, saved)
 
     state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt),
                         evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                        resume=resume)
+                        resume=resume, save_start=not output.replacing)
     trainer.finish()
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
