@@ -14,7 +14,7 @@ from textrnn.data.classify import (Encoded, bucket_batches, check_classes, colla
 from textrnn.data.corpus import token_lists
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError
-from textrnn.tasks.common import check_task, load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, check_task, load_for, prepare_output, resume_saved
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -54,6 +54,7 @@ def _name(source: Source) -> str:
     return "<stdin>" if source.path == "-" else source.path
 
 
+@locks_output
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textrnn import checkpoint
 from textrnn.atomic_dir import recover
+from textrnn.dir_lock import output_lock
 from textrnn.errors import InputError, OutputExistsError, WrongTaskError
 
 if TYPE_CHECKING:
@@ -18,7 +21,7 @@ TASK_NAMES = {"lm": "language model", "classify": "classifier", "translate": "tr
 
 @dataclass
 class Output:
-    """A training run's output directory, checked by `prepare_output`."""
+    """A training run's output directory, checked by `prepare_output` and locked by `locks_output`."""
 
     path: Path
     replacing: bool = False  # it holds an earlier model, which this run's first save replaces whole
@@ -28,6 +31,18 @@ class Output:
         metrics.jsonl, loss.png nor resume/ state (they would mix two runs); later saves keep this run's."""
         checkpoint.save(self.path, model, saved, carry=not self.replacing)
         self.replacing = False
+
+
+def locks_output(train):
+    """Decorate a task's `train(corpus, out_dir, ...)`: hold the lock of out_dir for the whole run."""
+    @functools.wraps(train)
+    def locked(*args, **kwargs):
+        out = Path(inspect.signature(train).bind(*args, **kwargs).arguments["out_dir"])
+        _check_path(out)
+        with output_lock(out):
+            return train(*args, **kwargs)
+
+    return locked
 
 
 def _check_path(out: Path) -> None:

@@ -14,7 +14,7 @@ from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError
-from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, load_for, prepare_output, resume_saved
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -64,6 +64,7 @@ def stream_loss(model, data, bptt: int) -> tuple[float, int]:
     return total / max(count, 1), count
 
 
+@locks_output
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),

@@ -16,7 +16,7 @@ from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
-from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, load_for, prepare_output, resume_saved
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
@@ -87,6 +87,7 @@ def _tokenized(data: ParallelSource, config: TranslateDataConfig, src_tok, tgt_t
     return cols["src_tokens"], cols["tgt_tokens"], cols["target"]
 
 
+@locks_output
 def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TrainConfig(),
           valid: ParallelSource | Source | str | None = None, callbacks: Iterable[Callback] = (),
