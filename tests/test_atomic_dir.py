@@ -134,3 +134,24 @@ def test_ctrl_c_during_the_swap_is_delivered_after_it(tmp_path, mode, monkeypatc
         replace_dir(_new(target, "new"), target)
     assert (target / "f.txt").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_a_reader_finishing_the_swap_in_its_window_does_not_break_the_writer(tmp_path, monkeypatch):
+    """Two renames: a reader (load, info) that finds the name missing finishes the swap itself; the writer's
+    own second rename then finds its work done instead of failing."""
+    from textrnn import checkpoint
+
+    monkeypatch.setattr(atomic_dir, "_exchange", lambda a, b: False)
+    target = _dir(tmp_path, "m", "old")
+    real, calls = os.replace, []
+
+    def replace(a, b):
+        real(a, b)
+        calls.append(b)
+        if Path(b).name.startswith(".m.old-"):  # the live directory has just been moved away
+            checkpoint.resolve(target)
+
+    monkeypatch.setattr(atomic_dir.os, "replace", replace)
+    replace_dir(_new(target, "new"), target)
+    assert (target / "f.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]

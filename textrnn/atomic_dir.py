@@ -53,11 +53,19 @@ def replace_dir(new: Path, target: Path) -> None:
             leftovers = [new]
         else:
             os.replace(target, old)
-            os.replace(new, target)
+            _rename_in(new, target)
             leftovers = [old]
         for path in leftovers:
             shutil.rmtree(path, ignore_errors=True)
         journal_path(target).unlink(missing_ok=True)
+
+
+def _rename_in(new: Path, target: Path) -> None:
+    try:
+        os.replace(new, target)
+    except FileNotFoundError:  # a reader that found NAME missing has just done this rename for us (`recover`)
+        if not target.is_dir():
+            raise
 
 
 def recover(target: Path) -> None:
