@@ -22,6 +22,7 @@ ERROR_MAP: list[tuple[type[BaseException], int, str]] = [
     (E.FormatVersionError, 5, "model error"),
     (E.ModelError, 5, "model error"),
     (E.WrongTaskError, 5, "wrong model"),
+    (E.OutputLockedError, 6, "output in use"),
     (E.OutputExistsError, 6, "output exists"),
     (E.HubError, 7, "hub error"),
     (E.TrainingError, 8, "training error"),

@@ -54,16 +54,6 @@ def run_textrnn(*args: str, input: str | None = None, env: dict | None = None, t
                           env=full_env, timeout=timeout, cwd=cwd)
 
 
-def one_line_error(result, code: int, *fragments: str) -> None:
-    """The CLI failed with `code` and one `textrnn: ...` line holding every fragment, and no traceback."""
-    assert result.exit_code == code, (result.exit_code, result.output)
-    lines = [line for line in result.stderr.splitlines() if line.startswith("textrnn:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    assert "Traceback" not in result.stderr
-
-
 @pytest.fixture
 def textrnn_proc():
     return run_textrnn
@@ -86,3 +76,25 @@ def lm_corpus(tmp_path) -> Path:
     path.write_text(LM_TEXT * 30, encoding="utf-8")
     return path
 
+
+def one_line_error(result, code: int, *fragments: str) -> str:
+    """Assert a failure the README's way: exit `code`, one `textrnn:` line on stderr holding every fragment,
+    no traceback. Takes a CliRunner result or a finished subprocess; returns the line."""
+    got = result.returncode if hasattr(result, "returncode") else result.exit_code
+    assert got == code, (got, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("textrnn:")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+# A language model small enough to train in well under a second per epoch, saving every epoch.
+QUICK_LM = ["--tokenizer", "whitespace", "--hidden-size", "8", "--embedding-size", "8", "--layers", "1",
+            "--batch-size", "4", "--bptt", "8", "--seed", "3", "--quiet"]
+
+
+@pytest.fixture
+def quick_env(tmp_path) -> dict:
+    """Environment for real training processes: one thread (the machine is shared), a private cache."""
+    return {"OMP_NUM_THREADS": "1", "TEXTRNN_CACHE": str(tmp_path / "cache")}

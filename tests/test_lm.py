@@ -171,12 +171,16 @@ def test_learning_rate_out_of_range_is_one_line(cli, lm_corpus, tmp_path, lr):
 
 
 def test_existing_output_directory_is_refused(cli, lm_corpus, tmp_path):
+    """A model is replaced only with --overwrite; a folder of the user's files never is (tests/test_output_dir.py)."""
     out = tmp_path / "m"
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
     args = ["train", "lm", str(lm_corpus), "-o", str(out), "--epochs", "1", *TINY]
-    _error(cli(*args), 6, "already exists", "--overwrite", "--resume")
+    _error(cli(*args, "--overwrite"), 6, "holds files that textrnn did not write (precious.txt)")
     assert (out / "precious.txt").read_text() == "keep me"
+    (out / "precious.txt").unlink()
+    assert cli(*args).exit_code == 0
+    _error(cli(*args), 6, "already exists", "--overwrite", "--resume")
     assert cli(*args, "--overwrite").exit_code == 0
     assert (out / "model.safetensors").is_file()
 

@@ -17,12 +17,12 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from textrnn._version import __version__
+from textrnn.atomic_dir import journal_path, recover, replace_dir, staging_dir
 from textrnn.errors import FormatVersionError, ModelError, ModelNotFound
 
 if TYPE_CHECKING:
@@ -46,8 +46,10 @@ def bundled_models() -> list[str]:
 
 
 def resolve(name_or_path: str | os.PathLike) -> Path:
-    """A model directory from a path or a bundled model's name."""
+    """A model directory from a path or a bundled model's name (a save cut short by a crash is finished first)."""
     path = Path(name_or_path)
+    if not path.is_dir() and journal_path(path).is_file():
+        recover(path)
     if path.is_dir():
         return path
     if str(name_or_path) in bundled_models():
@@ -121,17 +123,17 @@ def _vocab_file(side: str) -> str:
 
 
 def save(path: str | os.PathLike, model: "torch.nn.Module", saved: Saved,
-         write_extra: Callable[[Path], None] | None = None) -> Path:
-    """Write the model directory atomically: build it beside the target, then swap it in.
+         write_extra: Callable[[Path], None] | None = None, carry: bool = True) -> Path:
+    """Write the model directory atomically: build it beside the target, then swap it in (see atomic_dir).
 
     `write_extra(folder)` may add files (the trainer's resume state) before the swap, so they are
-    published together with the weights they belong to.
+    published together with the weights they belong to. `carry` keeps the training run's files (KEEP) of the
+    directory being replaced; a new run replacing an old model (--overwrite) passes False.
     """
     from safetensors.torch import save_model
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = staging_dir(path)
     try:
         # save_model stores tied weights (embedding = output layer) once.
         save_model(model, str(tmp / WEIGHTS), metadata={"format": "pt"})
@@ -155,7 +157,9 @@ def save(path: str | os.PathLike, model: "torch.nn.Module", saved: Saved,
         if write_extra is not None:
             write_extra(tmp)
         _publish_permissions(tmp)
-        _swap_in(tmp, path)
+        if carry and path.is_dir():
+            _carry_over(path, tmp)
+        replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
@@ -171,6 +175,26 @@ def _publish_permissions(folder: Path) -> None:
 
 
 KEEP = ("resume", METRICS, "loss.png")  # written by the training loop; carried over when the model is replaced
+RUN_FILES = (CONFIG, WEIGHTS, *KEEP)  # with vocab*.json and our hidden *.tmp files: all a model directory holds
+
+
+def foreign_entries(path: Path) -> list[str]:
+    """Names in `path` that textrnn does not write there (a user's own files)."""
+    return sorted(p.name for p in path.iterdir() if not (
+        p.name in RUN_FILES or (p.name.startswith("vocab") and p.suffix == ".json") or p.name.endswith(".tmp")
+        or p.name.endswith(".tmp.png") or p.name.startswith(".resume.")))
+
+
+def is_model_dir(path: Path) -> bool:
+    """A directory textrnn wrote: a model, or the resume state of a run stopped before its first model."""
+    for config in (path / CONFIG, path / "resume" / CONFIG):
+        try:
+            doc = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("format_version"), int) and "task" in doc:
+            return not foreign_entries(path)
+    return False
 
 
 def record_run(path: str | os.PathLike, **training: Any) -> None:
@@ -183,18 +207,23 @@ def record_run(path: str | os.PathLike, **training: Any) -> None:
     tmp.replace(path / CONFIG)
 
 
-def _swap_in(new: Path, target: Path) -> None:
-    """Replace `target` by `new`: the old directory is moved aside first and removed only afterwards."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        for name in KEEP:
-            if (old / name).exists() and not (new / name).exists():
-                os.replace(old / name, new / name)
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)
+def _carry_over(old: Path, new: Path) -> None:
+    """Hard-link (else copy) the run's files of `old` into `new`; `old` stays whole until the swap. Safe to
+    share inodes: these files are only ever replaced by rename, never written in place."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    for name in KEEP:
+        src, dst = old / name, new / name
+        if dst.exists() or not src.exists():
+            continue
+        if src.is_dir():
+            shutil.copytree(src, dst, copy_function=link)
+        else:
+            link(str(src), str(dst))
 
 
 def store_half(path: str | os.PathLike) -> tuple[int, int]:

@@ -62,6 +62,10 @@ class OutputExistsError(TextrnnError):
     """The output directory exists and neither overwrite nor resume was asked for."""
 
 
+class OutputLockedError(OutputExistsError):
+    """Another training holds the output directory's lock."""
+
+
 class HubError(TextrnnError):
     """A Hugging Face hub dataset that cannot be reached or loaded."""
 

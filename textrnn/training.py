@@ -82,10 +82,11 @@ class Monitor:
         return old is None or (new < old if self.mode == "min" else new > old)
 
 
-def _saved_epochs(done: int) -> str:
+def _saved_epochs(done: int, start_saved: bool = True) -> str:
     """'epoch 1 is saved', 'epochs 1-3 are saved', or 'no epoch has finished yet'."""
     if done == 0:
-        return "no epoch had finished, the starting point is saved"
+        return "no epoch had finished, the starting point is saved" if start_saved else \
+            "no epoch had finished, nothing of this run is saved and the directory is as it was"
     return "epoch 1 is saved" if done == 1 else f"epochs 1-{done} are saved"
 
 
@@ -160,7 +161,10 @@ class Trainer:
 
     def fit(self, model, batches: Callable[[int], Iterable[dict]], steps_per_epoch: int,
             evaluate: Callable[[Any], dict[str, float]], save_best: Callable[[Any, dict], None],
-            save_resume: Callable[[Any, Path, Callable[[Path], None]], None], resume: bool = False) -> TrainState:
+            save_resume: Callable[[Any, Path, Callable[[Path], None]], None], resume: bool = False,
+            save_start: bool = True) -> TrainState:
+        """Train until the epochs run out or patience does. `save_start` False: the starting point is not
+        written for --resume (a run replacing an earlier model leaves it untouched until its first epoch)."""
         import torch
 
         model.to(self.device)
@@ -174,7 +178,8 @@ class Trainer:
             state = self._load_resume(opt, sched)
         else:
             seed_everything(self.config.seed)
-            self._save_resume(model, opt, sched, state, save_resume)
+            if save_start:
+                self._save_resume(model, opt, sched, state, save_resume)
         self._emit("on_train_start", {"device": self.device, "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
                                       "parameters": sum(p.numel() for p in model.parameters())})
@@ -202,7 +207,8 @@ class Trainer:
                 self._emit("on_epoch_end", epoch, record)
         except KeyboardInterrupt:
             raise Interrupted(
-                f"interrupted during epoch {state.epoch + 1}; {_saved_epochs(state.epoch)} in {self.out_dir}",
+                f"interrupted during epoch {state.epoch + 1}; {_saved_epochs(state.epoch, save_start or resume)} "
+                f"in {self.out_dir}",
                 hint="run the same command again with --resume to continue") from None
         summary = {"epochs": state.epoch, "best_epoch": state.best_epoch, f"best_{self.monitor.metric}": state.best,
                    "seconds": state.elapsed, "early_stopped": state.bad_epochs > self.config.patience}

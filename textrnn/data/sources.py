@@ -174,8 +174,7 @@ def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | 
         # Tab-separated files are split on tabs, never unquoted: a stray quote must not swallow rows.
         records = ((n, line.split("\t")) for n, line in enumerate(lines, 1))
     else:
-        reader = csv.reader(line + "\n" for line in lines)
-        records = ((reader.line_num, row) for row in reader)
+        records = _csv_records(lines, name)
     columns: list[str] | None = None
     for lineno, cells in records:
         if not any(c.strip() for c in cells):
@@ -191,7 +190,43 @@ def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | 
         yield dict(zip(columns, cells))
 
 
+def _csv_records(lines: Iterator[str], name: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) per CSV record. Strict quoting: a quote opened and never closed would
+    otherwise swallow every line after it into one field, and text after a closing quote would be glued on."""
+    reader = csv.reader((line + "\n" for line in lines), strict=True)
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            if "end of data" in str(e):
+                raise CorpusError(f"{name}, line {start}: a quoted field opened on this line is never closed "
+                                  f"(it runs to the end of the file, line {reader.line_num})",
+                                  hint='close the quote; a quote inside a quoted field is written twice ("")') from None
+            raise CorpusError(f"{name}, line {reader.line_num}: malformed CSV ({e})",
+                              hint='a field with a quote in it is quoted whole, its quotes doubled: "say ""hi"""') \
+                from None
+        yield start, row
+        start = reader.line_num + 1
+
+
 def _read_jsonl(source: Source) -> Iterator[dict[str, str | None]]:
+    """Rows with the union of the keys of all objects (a key missing from a row is None there)."""
+    if source.path == "-":  # stdin is read once: keep its objects for the second pass
+        objects = list(_json_objects(source))
+        columns = dict.fromkeys(k for obj in objects for k in obj)
+    else:
+        with warnings.catch_warnings():  # the second pass warns about replaced bytes, once
+            warnings.simplefilter("ignore")
+            columns = dict.fromkeys(k for obj in _json_objects(source) for k in obj)
+        objects = _json_objects(source)
+    for obj in objects:
+        yield {k: _as_text(obj.get(k)) for k in columns}
+
+
+def _json_objects(source: Source) -> Iterator[dict]:
     name = "<stdin>" if source.path == "-" else source.path
     for lineno, line in enumerate(_lines(source.path, source.errors), 1):
         if not line.strip():
@@ -202,7 +237,7 @@ def _read_jsonl(source: Source) -> Iterator[dict[str, str | None]]:
             raise CorpusError(f"{name}, line {lineno}: not valid JSON ({e.msg})") from None
         if not isinstance(obj, dict):
             raise CorpusError(f"{name}, line {lineno}: expected a JSON object, found {type(obj).__name__}")
-        yield {k: _as_text(v) for k, v in obj.items()}
+        yield obj
 
 
 def _as_text(value) -> str | None:

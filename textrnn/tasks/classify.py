@@ -15,7 +15,7 @@ from textrnn.data.corpus import token_lists
 from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError
-from textrnn.tasks.common import check_task, load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, check_task, load_for, prepare_output, resume_saved
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -57,6 +57,7 @@ def _name(source: Source) -> str:
     return "<stdin>" if source.path == "-" else source.path
 
 
+@locks_output
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
@@ -69,7 +70,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     """
     import torch
 
-    out = prepare_output(out_dir, overwrite, resume)
+    output = prepare_output(out_dir, overwrite, resume)
+    out = output.path
     source = _source(corpus)
     saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
@@ -130,7 +132,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
         saved.metrics = {**{k: v for k, v in record.items() if k.startswith("val_")},
                          "valid_per_class": reports["last"]["per_class"]}
-        checkpoint.save(out, m, saved)
+        output.save_model(m, saved)
 
     def epoch_batches(epoch: int) -> Iterator[dict]:
         for rows in bucket_batches(train_data.lengths, training.batch_size, training.seed * 1009 + epoch):
@@ -139,7 +141,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     with torch.enable_grad():  # even if an inference runner in this process turned gradients off
         state = trainer.fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
                             save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                            resume=resume)
+                            resume=resume, save_start=not output.replacing)
     trainer.finish()
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     best = state.history[state.best_epoch - 1] if state.best_epoch else {}

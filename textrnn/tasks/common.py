@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
+import functools
+import inspect
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textrnn import checkpoint
-from textrnn.errors import OutputExistsError, WrongTaskError
+from textrnn.atomic_dir import recover
+from textrnn.dir_lock import output_lock
+from textrnn.errors import InputError, OutputExistsError, WrongTaskError
 
 if TYPE_CHECKING:
     from textrnn.checkpoint import Saved
@@ -15,17 +19,66 @@ if TYPE_CHECKING:
 TASK_NAMES = {"lm": "language model", "classify": "classifier", "translate": "translation model"}
 
 
-def prepare_output(out_dir: str | Path, overwrite: bool, resume: bool) -> Path:
-    """Refuse to clobber an existing model directory unless asked to overwrite it or resume into it."""
-    out = Path(out_dir)
+@dataclass
+class Output:
+    """A training run's output directory, checked by `prepare_output` and locked by `locks_output`."""
+
+    path: Path
+    replacing: bool = False  # it holds an earlier model, which this run's first save replaces whole
+
+    def save_model(self, model, saved: "Saved") -> None:
+        """Publish the best model so far. Replacing an earlier model, nothing of its run is kept: not its
+        metrics.jsonl, loss.png nor resume/ state (they would mix two runs); later saves keep this run's."""
+        checkpoint.save(self.path, model, saved, carry=not self.replacing)
+        self.replacing = False
+
+
+def locks_output(train):
+    """Decorate a task's `train(corpus, out_dir, ...)`: hold the lock of out_dir for the whole run."""
+    @functools.wraps(train)
+    def locked(*args, **kwargs):
+        out = Path(inspect.signature(train).bind(*args, **kwargs).arguments["out_dir"])
+        _check_path(out)
+        with output_lock(out):
+            return train(*args, **kwargs)
+
+    return locked
+
+
+def _check_path(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out} exists and is a file", hint="choose another -o")
-    if out.is_dir() and any(out.iterdir()) and not (overwrite or resume):
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputError(f"cannot make {out}: {blocking} is a file", hint="choose another -o")
+
+
+def prepare_output(out_dir: str | Path, overwrite: bool, resume: bool) -> Output:
+    """Check the output directory before anything is read; nothing is removed here.
+
+    New or empty: used. A textrnn model: refused unless `resume` (continue its run) or `overwrite` (replace
+    it whole at this run's first save, after the data and options have been checked; until then it stays as
+    it was). Anything else is refused, even with `overwrite`: it holds files that are not textrnn's.
+    """
+    if overwrite and resume:
+        raise InputError("--overwrite and --resume contradict each other: --overwrite starts a new run, "
+                         "--resume continues the saved one", hint="give one of them")
+    out = Path(out_dir)
+    _check_path(out)
+    recover(out)  # a save cut short by a kill is finished (or rolled back) before anything looks inside
+    recover(out / "resume")
+    if not out.is_dir() or not any(out.iterdir()):
+        return Output(out)
+    if not checkpoint.is_model_dir(out):
+        foreign = checkpoint.foreign_entries(out)
+        what = f"holds files that textrnn did not write ({', '.join(foreign[:5])})" if foreign \
+            else "is not a textrnn model"
+        raise OutputExistsError(f"{out} {what}; it is left as it is",
+                                hint="choose another -o (--overwrite replaces only a textrnn model directory)")
+    if not (overwrite or resume):
         raise OutputExistsError(f"{out} already exists",
                                 hint="pass --overwrite to replace it, or --resume to continue its training")
-    if overwrite and out.is_dir():
-        shutil.rmtree(out)
-    return out
+    return Output(out, replacing=overwrite)
 
 
 def check_task(model: str | Path, task: str) -> dict:

@@ -14,7 +14,7 @@ from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError
-from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, load_for, prepare_output, resume_saved
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -64,6 +64,7 @@ def stream_loss(model, data, bptt: int) -> tuple[float, int]:
     return total / max(count, 1), count
 
 
+@locks_output
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
@@ -80,7 +81,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     if base is not None:
         transfer.check_tokenizer(base, transfer.asked_tokenizer(data), init)
         transfer.check_arch(base.model_config, model or {}, init)
-    out = prepare_output(out_dir, overwrite, resume)
+    output = prepare_output(out_dir, overwrite, resume)
+    out = output.path
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
     tokenizer = base.tokenizer("text") if base else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
@@ -133,11 +135,11 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
         saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
-        checkpoint.save(out, m, saved)
+        output.save_model(m, saved)
 
     state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt),
                         evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                        resume=resume)
+                        resume=resume, save_start=not output.replacing)
     trainer.finish()
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,

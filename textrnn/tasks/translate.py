@@ -16,7 +16,7 @@ from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
-from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, load_for, prepare_output, resume_saved
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
@@ -87,6 +87,7 @@ def _tokenized(data: ParallelSource, config: TranslateDataConfig, src_tok, tgt_t
     return cols["src_tokens"], cols["tgt_tokens"], cols["target"]
 
 
+@locks_output
 def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TrainConfig(),
           valid: ParallelSource | Source | str | None = None, callbacks: Iterable[Callback] = (),
@@ -96,7 +97,8 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
 
     from textrnn.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
-    out = prepare_output(out_dir, overwrite, resume)
+    output = prepare_output(out_dir, overwrite, resume)
+    out = output.path
     pairs = as_parallel(data)
     langs = (config.tgt_lang, config.src_lang) if pairs.reverse else (config.src_lang, config.tgt_lang)
     src_tok, tgt_tok = (get_tokenizer(config.tokenizer, lang, config.lowercase) for lang in langs)
@@ -159,10 +161,11 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
         saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
-        checkpoint.save(out, m, saved)
+        output.save_model(m, saved)
 
     state = trainer.fit(net, batches, math.ceil(len(lengths) / training.batch_size), evaluate, save_best,
-                        lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume)
+                        lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume,
+                        save_start=not output.replacing)
     trainer.finish()
     checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch,
