@@ -44,6 +44,12 @@ Clip = Annotated[float, typer.Option("--clip", help="Clip the gradient norm to t
 Seed = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model on CPU.")]
 Patience = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without improvement.")]
 Valid = Annotated[Optional[str], typer.Option("--valid", help="Validation data (default: a split of the corpus).")]
+ValidSrc = Annotated[Optional[str], typer.Option(
+    "--valid-src", help="Translation: aligned validation source file, one sentence a line (with --valid-tgt).")]
+ValidTgt = Annotated[Optional[str], typer.Option(
+    "--valid-tgt", help="Translation: aligned validation target file, line n translating line n of --valid-src.")]
+SrcFile = Annotated[Optional[str], typer.Option("--src-file", help="Aligned source file, one sentence a line.")]
+TgtFile = Annotated[Optional[str], typer.Option("--tgt-file", help="Aligned target file, line n translating line n.")]
 ValidFraction = Annotated[float, typer.Option("--valid-fraction", help="Share of the corpus held out for validation.")]
 MinFreq = Annotated[int, typer.Option("--min-freq", help="Keep tokens seen at least this often.")]
 MaxVocab = Annotated[int, typer.Option("--max-vocab", help="Largest vocabulary, specials included.")]

@@ -8,13 +8,15 @@ import typer
 
 from .. import options as opt
 
+VALID = ("--valid", "--valid-src", "--valid-tgt")
+
 
 def translate(
     output: opt.Output,
     data: Annotated[Optional[str], typer.Argument(
         help="Pairs: a TSV of source<TAB>target, a folder of them, JSONL, hf:NAME, or a bundled corpus.")] = None,
-    src_file: Annotated[Optional[str], typer.Option("--src-file", help="Aligned source file, one sentence a line.")] = None,
-    tgt_file: Annotated[Optional[str], typer.Option("--tgt-file", help="Aligned target file, line n translating line n.")] = None,
+    src_file: opt.SrcFile = None,
+    tgt_file: opt.TgtFile = None,
     reverse: Annotated[bool, typer.Option("--reverse", help="Swap the direction: translate the second column.")] = False,
     src_lang: Annotated[str, typer.Option("--src-lang", help="Language of the first column (spaCy code).")] = "en",
     tgt_lang: Annotated[str, typer.Option("--tgt-lang", help="Language of the second column (spaCy code).")] = "fr",
@@ -46,6 +48,8 @@ def translate(
     device: opt.Device = "auto",
     patience: opt.Patience = 3,
     valid: opt.Valid = None,
+    valid_src: opt.ValidSrc = None,
+    valid_tgt: opt.ValidTgt = None,
     valid_fraction: opt.ValidFraction = 0.05,
     min_freq: opt.MinFreq = 1,
     max_vocab: opt.MaxVocab = 30_000,
@@ -63,9 +67,13 @@ def translate(
     from textrnn.tasks import translate as task
 
     from ..progress import RichProgress
+    from .common import check_pair
     from .train import render_summary, train_config
 
+    check_pair(data, src_file, tgt_file, ("DATA", "--src-file", "--tgt-file"))
     pairs = ParallelSource(data, src_file, tgt_file, reverse, src_column, tgt_column, encoding_errors)
+    held_out = ParallelSource(valid, valid_src, valid_tgt, errors=encoding_errors, src_column=src_column,
+                              tgt_column=tgt_column) if check_pair(valid, valid_src, valid_tgt, VALID) else None
     model = {"cell": cell, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size or hidden_size, "dropout": dropout, "attention": attention,
              "input_feed": input_feed, "label_smoothing": label_smoothing}
@@ -76,7 +84,6 @@ def translate(
                                       monitor=monitor)
     result = task.train(pairs, output, model, config,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
-                        valid=ParallelSource(valid, errors=encoding_errors, src_column=src_column,
-                                             tgt_column=tgt_column) if valid else None,
+                        valid=held_out,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
     render_summary(result, as_json)

@@ -148,7 +148,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
         return _validate(m, valid_split, tgt_tok, tv, config, training.batch_size)
 
     trainer = Trainer(training, Monitor(config.monitor, MONITORS[config.monitor]), out, callbacks)
-    meta = {"corpus": pairs.describe(), "valid": str(getattr(valid, "path", valid)) if valid
+    meta = {"corpus": pairs.describe(), "valid": as_parallel(valid).describe() if valid
             else f"{config.valid_fraction:.0%} of corpus", "train_pairs": len(train_idx),
             "valid_pairs": len(valid_idx), "train_tokens": sum(len(t) + 1 for t in train_split.tgt),
             "left_out_long": len(src) - len(keep), "reverse": pairs.reverse, "data": asdict(config),
