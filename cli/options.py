@@ -35,7 +35,10 @@ Nonlinearity = Annotated[str, typer.Option("--nonlinearity", help="For --cell rn
 Layers = Annotated[int, typer.Option("--layers", help="Stacked recurrent layers.")]
 HiddenSize = Annotated[int, typer.Option("--hidden-size", help="Units per recurrent layer.")]
 EmbeddingSize = Annotated[Optional[int], typer.Option("--embedding-size", help="Embedding size (default: hidden size).")]
-Dropout = Annotated[float, typer.Option("--dropout", help="Dropout between layers and on embeddings and outputs.")]
+Dropout = Annotated[float, typer.Option("--dropout", help="Dropout between stacked recurrent layers (--layers 2 or more).")]
+EmbeddingDropout = Annotated[float, typer.Option("--embedding-dropout", help="Dropout on the embedded input tokens.")]
+OutputDropout = Annotated[float, typer.Option("--output-dropout",
+                                              help="Dropout on the recurrent output, before the output layer.")]
 Epochs = Annotated[int, typer.Option("--epochs", help="Passes over the training data (at most).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Examples (or parallel streams) per batch.")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]

@@ -13,6 +13,9 @@ def describe(model: str | Path) -> dict[str, Any]:
     path = checkpoint.resolve(model)
     config = checkpoint.read_config(path)
     arch = dict(config["model"])
+    for name in ("embedding_dropout", "output_dropout"):  # saved before each had its own setting: as dropout
+        if "dropout" in arch:
+            arch.setdefault(name, arch["dropout"])
     vocab_sizes = {}
     for side, name in config.get("vocabs", {}).items():
         vocab_sizes[side] = len(json.loads((path / name).read_text(encoding="utf-8"))["tokens"]) + 4

@@ -21,6 +21,8 @@ def lm(
     hidden_size: opt.HiddenSize = 256,
     embedding_size: opt.EmbeddingSize = None,
     dropout: opt.Dropout = 0.2,
+    embedding_dropout: opt.EmbeddingDropout = 0.1,
+    output_dropout: opt.OutputDropout = 0.2,
     tie_weights: Annotated[Optional[bool], typer.Option(
         help="Share input and output embeddings (Press & Wolf 2017). Default: tied with the full softmax when "
              "the embedding and hidden sizes match.")] = None,
@@ -59,8 +61,8 @@ def lm(
     from .train import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
-             "embedding_size": embedding_size or hidden_size, "dropout": dropout, "embedding_dropout": dropout / 2,
-             "output_dropout": dropout, "softmax": softmax,
+             "embedding_size": embedding_size or hidden_size, "dropout": dropout,
+             "embedding_dropout": embedding_dropout, "output_dropout": output_dropout, "softmax": softmax,
              "tie_weights": tie_weights if tie_weights is not None else
              softmax == "full" and (embedding_size or hidden_size) == hidden_size}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase, min_freq=min_freq,

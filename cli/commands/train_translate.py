@@ -29,6 +29,8 @@ def translate(
     hidden_size: opt.HiddenSize = 256,
     embedding_size: opt.EmbeddingSize = None,
     dropout: opt.Dropout = 0.2,
+    embedding_dropout: opt.EmbeddingDropout = 0.2,
+    output_dropout: opt.OutputDropout = 0.2,
     attention: Annotated[str, typer.Option("--attention", help="bahdanau (additive), dot or general (Luong).")] = "general",
     input_feed: Annotated[bool, typer.Option("--input-feed/--no-input-feed",
                                              help="Feed the last attentional state into the next step.")] = True,
@@ -75,7 +77,8 @@ def translate(
     held_out = ParallelSource(valid, valid_src, valid_tgt, errors=encoding_errors, src_column=src_column,
                               tgt_column=tgt_column) if check_pair(valid, valid_src, valid_tgt, VALID) else None
     model = {"cell": cell, "num_layers": layers, "hidden_size": hidden_size,
-             "embedding_size": embedding_size or hidden_size, "dropout": dropout, "attention": attention,
+             "embedding_size": embedding_size or hidden_size, "dropout": dropout,
+             "embedding_dropout": embedding_dropout, "output_dropout": output_dropout, "attention": attention,
              "input_feed": input_feed, "label_smoothing": label_smoothing}
     config = task.TranslateDataConfig(tokenizer=tokenizer, src_lang=src_lang, tgt_lang=tgt_lang, lowercase=lowercase,
                                       min_freq=min_freq, max_vocab=max_vocab, max_length=max_length,
