@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from ..output import Output, note
+from ..output import Output
 
 TABLE_ROWS = 100  # in a terminal, many results are drawn as tables of this many rows
 WIDE = 6  # up to this many labels get a probability column each
@@ -47,8 +47,6 @@ def predictions(results: Iterable[dict], out: Output, **_) -> None:
 def _predictions(results: Iterator[dict], out: Output) -> None:
     if out.as_json or not out.rich:
         for result in results:
-            for message in result["notes"]:
-                note(message)
             if out.as_json:
                 out.json({k: v for k, v in result.items() if k != "notes"})
             else:
@@ -73,8 +71,6 @@ def _one(result: dict, out: Output) -> None:
     """One text: every label with its probability and a bar, the chosen one first."""
     from rich.table import Table
 
-    for message in result["notes"]:
-        note(message)
     table = Table(title=f"[bold]{_escape(result['text'])}[/bold]", title_justify="left", show_edge=False)
     table.add_column("label", style="bold")
     table.add_column("probability", justify="right")
@@ -103,8 +99,6 @@ def _many(results: list[dict], out: Output) -> None:
         table.add_column(_escape(name), justify="left" if i == 0 else "right", no_wrap=True, min_width=width,
                          style="bold green" if i == 0 else ("dim" if i > 1 else None))
     for result in results:
-        for message in result["notes"]:
-            note(message)
         extra = [f"{result['probabilities'][label]:.3f}" for label in labels] if wide else []
         table.add_row(_escape(result["text"]), _escape(result["label"]), f"{result['probability']:.1%}", *extra)
     out.print(table)

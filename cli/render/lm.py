@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..output import Output, note, warn
+from ..output import Output, warn
 
 
 def predictions(results: Iterable[dict], out: Output, **_) -> None:
     from rich.table import Table
 
     for i, result in enumerate(results):
-        for message in result["notes"]:
-            note(message)
         if out.as_json:
             out.json(result)
         elif not out.rich:

@@ -318,7 +318,7 @@ class ClassifierRunner:
                 notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
             results.append({"text": text, "label": self.labels[best], "probability": p[best],
                             "probabilities": dict(zip(self.labels, p)), "truncated": len(tokens) > self.max_length,
-                            "notes": notes})
+                            "notes": notes, "unknown": [t for t in dict.fromkeys(tokens) if t not in self.vocab]})
         return results
 
 

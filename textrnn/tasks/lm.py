@@ -167,8 +167,6 @@ def encode_prompt(text: str, tokenizer, vocab: Vocab) -> Prompt:
     if len(tokens) > MAX_PROMPT_TOKENS:
         notes.append(f"the prompt has {len(tokens)} tokens; only the last {MAX_PROMPT_TOKENS} are used")
         tokens = tokens[-MAX_PROMPT_TOKENS:]
-    if unknown:
-        notes.append(f"not in the vocabulary: {', '.join(dict.fromkeys(unknown))}")
     # Start as a line starts in training: right after an end-of-line token.
     return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes)
 

@@ -211,7 +211,7 @@ class Translator:
         self.max_length = int(self.saved.training.get("data", {}).get("max_length", DEFAULT_MAX_LENGTH))
 
     def prepare(self, text: str, where: str = "") -> tuple[list[str], list[str]]:
-        """Source tokens (cut to the training length limit) and notes for the user."""
+        """Source tokens (cut to the training length limit) and notes for the user (unknown words aside)."""
         if not text.strip():
             raise InputError(f"the source sentence{where} is empty", hint='give a sentence: textrnn predict "I am cold."')
         tokens, notes = self.src_tok(text), []
@@ -219,9 +219,6 @@ class Translator:
             notes.append(f"the sentence has {len(tokens)} tokens; only the first {self.max_length} are translated "
                          f"(the model was trained on sentences of at most {self.max_length})")
             tokens = tokens[:self.max_length]
-        unknown = [t for t in dict.fromkeys(tokens) if t not in self.src_vocab]
-        if unknown:
-            notes.append(f"not in the source vocabulary: {', '.join(unknown[:10])}")
         return tokens, notes
 
     def translate(self, texts: list[str], decode: DecodeConfig = DecodeConfig(), attention: bool = False,
@@ -234,7 +231,8 @@ class Translator:
         for text, (src_tokens, notes), t in zip(texts, prepared, found):
             words = replace_unknown([self.tgt_vocab.itos[i] for i in t.tokens], t.attention, src_tokens)
             result = {"source": text, "translation": self.tgt_tok.detokenize(words), "source_tokens": src_tokens,
-                      "tokens": words, "score": t.score, "notes": notes}
+                      "tokens": words, "score": t.score, "notes": notes,
+                      "unknown": [w for w in dict.fromkeys(src_tokens) if w not in self.src_vocab]}
             if attention:
                 result["attention"] = [[round(w, 4) for w in row] for row in t.attention.tolist()]
             results.append(result)
