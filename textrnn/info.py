@@ -36,7 +36,7 @@ def describe(model: str | Path) -> dict[str, Any]:
     }
     if config.get("labels"):
         facts["labels"] = config["labels"]
-    for key in ("epochs_run", "best_epoch", "seconds_total", "train_tokens"):
+    for key in ("epochs_run", "best_epoch", "seconds_total", "run_seconds", "train_tokens"):
         if key in training:
             facts.setdefault("training", {})[key] = training[key]
     return facts

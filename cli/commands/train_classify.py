@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import STARTED
 from .. import options as opt
 
 
@@ -107,7 +108,7 @@ def classify(
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay,
                                      layer_lr_decay),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
-                        encoder=encoder,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
+                        encoder=encoder, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
+                        resume=resume, started=STARTED)
     render_summary(result, as_json)
     truncation_note(result.summary["truncated_texts"], result.summary["max_length"])

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import STARTED
 from .. import options as opt
 
 
@@ -70,5 +71,6 @@ def lm(
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                        started=STARTED)
     render_summary(result, as_json)

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import STARTED
 from .. import options as opt
 
 VALID = ("--valid", "--valid-src", "--valid-tgt")
@@ -88,5 +89,6 @@ def translate(
     result = task.train(pairs, output, model, config,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=held_out,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                        started=STARTED)
     render_summary(result, as_json)

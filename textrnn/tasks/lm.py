@@ -14,7 +14,7 @@ from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError
-from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.tasks.common import load_for, prepare_output, record_run, resume_saved
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -76,8 +76,12 @@ def stream_loss(model, data, bptt: int, known_only: bool = False) -> tuple[float
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
-          overwrite: bool = False, resume: bool = False) -> TrainResult:
-    """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss)."""
+          overwrite: bool = False, resume: bool = False, started: float | None = None) -> TrainResult:
+    """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss).
+
+    `started`: when the run began (time.time()), for the whole run's seconds; default: now.
+    """
+    started = started or time.time()
     from textrnn.models.language_model import LanguageModel, LanguageModelConfig
 
     out = prepare_output(out_dir, overwrite, resume)
@@ -115,7 +119,6 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             "data": asdict(data), "train": asdict(training), "device": trainer.device}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
-    started = time.time()
 
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
@@ -126,9 +129,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                         evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
                         resume=resume)
     trainer.finish()
-    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
+    run_seconds = record_run(out, state, started)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
-                                            "seconds": state.elapsed, "wall": time.time() - started})
+                                            "seconds": state.elapsed, "run_seconds": run_seconds})
 
 
 def _train_valid(source: Source, valid, tokenizer, fraction: float, seed: int):

@@ -16,7 +16,7 @@ from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
-from textrnn.tasks.common import load_for, prepare_output, resume_saved
+from textrnn.tasks.common import load_for, prepare_output, record_run, resume_saved
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
@@ -90,8 +90,12 @@ def _tokenized(data: ParallelSource, config: TranslateDataConfig, src_tok, tgt_t
 def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TrainConfig(),
           valid: ParallelSource | Source | str | None = None, callbacks: Iterable[Callback] = (),
-          overwrite: bool = False, resume: bool = False) -> TrainResult:
-    """Train a translator on sentence pairs and save the best epoch (by validation loss or BLEU) to out_dir."""
+          overwrite: bool = False, resume: bool = False, started: float | None = None) -> TrainResult:
+    """Train a translator on sentence pairs and save the best epoch (by validation loss or BLEU) to out_dir.
+
+    `started`: when the run began (time.time()), for the whole run's seconds; default: now.
+    """
+    started = started or time.time()
     import random
 
     from textrnn.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -164,9 +168,9 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     state = trainer.fit(net, batches, math.ceil(len(lengths) / training.batch_size), evaluate, save_best,
                         lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume)
     trainer.finish()
-    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch,
-                                            f"best_val_{config.monitor}": state.best, "seconds": state.elapsed})
+    run_seconds = record_run(out, state, started)
+    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, f"best_val_{config.monitor}": state.best,
+                                            "seconds": state.elapsed, "run_seconds": run_seconds})
 
 
 def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataConfig, batch_size: int):
