@@ -89,9 +89,7 @@ def test_generate_options_and_reproducibility(cli, tiny_lm):
     one = json.loads(cli(*args, "--seed", "7").stdout)
     two = json.loads(cli(*args, "--seed", "7").stdout)
     assert one == two and one["tokens"] >= 1
-    greedy = json.loads(cli(*args, "--greedy").stdout)
-    beam = json.loads(cli(*args, "--beam", "3").stdout)
-    assert greedy["continuation"] and beam["continuation"]
+    # --greedy and --beam against a model whose answer is known: test_beam_vs_greedy.py
     sentence = json.loads(cli(*args, "--greedy", "--until", "sentence", "-n", "50").stdout)
     assert sentence["continuation"][-1] in ".!?" or sentence["tokens"] == 50
 
