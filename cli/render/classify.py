@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from ..output import Output
+from ..output import Output, note
 
 TABLE_ROWS = 100  # in a terminal, many results are drawn as tables of this many rows
 WIDE = 6  # up to this many labels get a probability column each
@@ -20,31 +20,10 @@ def truncation_note(count: int, max_length: int | None = None, total: int | None
         note(f"{count:,}{of} texts were longer than the model reads ({limit}): they were cut to {cut}")
 
 
-class _Truncations:
-    """Counts, as results stream past, the texts that were cut; notes the count once they have all gone."""
-
-    def __init__(self) -> None:
-        self.seen, self.cut = 0, 0
-
-    def watch(self, results: Iterable[dict]) -> Iterator[dict]:
-        for result in results:
-            self.seen += 1
-            self.cut += bool(result.get("truncated"))
-            yield result
-
-    def note(self) -> None:
-        truncation_note(self.cut, total=self.seen)
-
-
 def predictions(results: Iterable[dict], out: Output, **_) -> None:
     """JSON lines with --json; `label<TAB>probability<TAB>label=p ...` per text in a pipe; tables in a terminal.
-    Then a note on stderr if texts were cut to the model's length."""
-    truncations = _Truncations()
-    _predictions(truncations.watch(results), out)
-    truncations.note()
-
-
-def _predictions(results: Iterator[dict], out: Output) -> None:
+    (Texts cut to the model's length are counted with the other notes: render/notes.py.)"""
+    results = iter(results)
     if out.as_json or not out.rich:
         for result in results:
             if out.as_json:
