@@ -32,7 +32,7 @@ COMMANDS = {
             "--cell gru --hidden-size 128 --embedding-size 32 --pooling max --dropout 0.3 "
             "--epochs 15 --patience 4 --batch-size 32 --lr 2e-3 --seed {seed}",
     "sst2": "textrnn train classify ../shared/data/sst2/stsa.binary.train -o {out}/sst2 --tokenizer whitespace "
-            "--cell lstm --layers 2 --hidden-size 150 --embedding-size 300 --pooling mean --dropout 0.6 "
+            "--cell lstm --layers 2 --hidden-size 150 --embedding-size 300 --pooling mean --dropout 0.6 --embedding-dropout 0.3 --output-dropout 0.6 "
             "--word-dropout 0.1 --epochs 12 --patience 4 --batch-size 50 --lr 1e-3 --seed {seed}",
 }
 TESTS = {"spam": "{data}/spam-test.tsv", "sst2": "../shared/data/sst2/stsa.binary.dev"}

@@ -35,7 +35,10 @@ Nonlinearity = Annotated[str, typer.Option("--nonlinearity", help="For --cell rn
 Layers = Annotated[int, typer.Option("--layers", help="Stacked recurrent layers.")]
 HiddenSize = Annotated[int, typer.Option("--hidden-size", help="Units per recurrent layer.")]
 EmbeddingSize = Annotated[Optional[int], typer.Option("--embedding-size", help="Embedding size (default: hidden size).")]
-Dropout = Annotated[float, typer.Option("--dropout", help="Dropout between layers and on embeddings and outputs.")]
+Dropout = Annotated[float, typer.Option("--dropout", help="Dropout between stacked recurrent layers (--layers 2 or more).")]
+EmbeddingDropout = Annotated[float, typer.Option("--embedding-dropout", help="Dropout on the embedded input tokens.")]
+OutputDropout = Annotated[float, typer.Option("--output-dropout",
+                                              help="Dropout on the recurrent output, before the output layer.")]
 Epochs = Annotated[int, typer.Option("--epochs", help="Passes over the training data (at most).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Examples (or parallel streams) per batch.")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
@@ -44,6 +47,12 @@ Clip = Annotated[float, typer.Option("--clip", help="Clip the gradient norm to t
 Seed = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model on CPU.")]
 Patience = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without improvement.")]
 Valid = Annotated[Optional[str], typer.Option("--valid", help="Validation data (default: a split of the corpus).")]
+ValidSrc = Annotated[Optional[str], typer.Option(
+    "--valid-src", help="Translation: aligned validation source file, one sentence a line (with --valid-tgt).")]
+ValidTgt = Annotated[Optional[str], typer.Option(
+    "--valid-tgt", help="Translation: aligned validation target file, line n translating line n of --valid-src.")]
+SrcFile = Annotated[Optional[str], typer.Option("--src-file", help="Aligned source file, one sentence a line.")]
+TgtFile = Annotated[Optional[str], typer.Option("--tgt-file", help="Aligned target file, line n translating line n.")]
 ValidFraction = Annotated[float, typer.Option("--valid-fraction", help="Share of the corpus held out for validation.")]
 MinFreq = Annotated[int, typer.Option("--min-freq", help="Keep tokens seen at least this often.")]
 MaxVocab = Annotated[int, typer.Option("--max-vocab", help="Largest vocabulary, specials included.")]

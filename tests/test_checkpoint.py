@@ -80,8 +80,29 @@ def test_missing_file_and_newer_format_are_clear_errors(tmp_path):
     assert err.value.hint.startswith("bundled models:")
 
 
+def _outputs(model) -> torch.Tensor:
+    model.eval().reset_state()
+    with torch.no_grad():
+        return model.step(torch.tensor([[4, 5, 6]], device=next(model.parameters()).device))[0].float().cpu()
+
+
 def test_loads_on_cpu_whatever_device_it_was_saved_from(tmp_path):
+    """A directory as a GPU run leaves it (training device cuda, weights saved from other tensors than the
+    CPU float32 ones the loader builds: here float64) loads on the CPU, as float32, with the same outputs.
+    A loader that went back to the recorded device, or kept the saved dtype, fails here."""
     model, saved = _saved()
-    checkpoint.save(tmp_path / "m", model, saved)
+    saved.training = {"device": "cuda:0"}
+    checkpoint.save(tmp_path / "m", model.double(), saved)
+    loaded, again = checkpoint.load(tmp_path / "m", device="cpu")
+    assert again.training["device"] == "cuda:0"
+    assert {(p.device.type, p.dtype) for p in loaded.parameters()} == {("cpu", torch.float32)}
+    assert torch.allclose(_outputs(loaded), _outputs(model.float()), atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here: the GPU-to-CPU leg needs one")
+def test_a_model_saved_from_cuda_loads_on_cpu(tmp_path):
+    model, saved = _saved()
+    checkpoint.save(tmp_path / "m", model.to("cuda"), saved)
     loaded, _ = checkpoint.load(tmp_path / "m", device="cpu")
-    assert all(p.device.type == "cpu" for p in loaded.parameters())
+    assert {p.device.type for p in loaded.parameters()} == {"cpu"}
+    assert torch.allclose(_outputs(loaded), _outputs(model), atol=1e-5)

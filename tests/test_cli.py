@@ -156,6 +156,45 @@ def test_debug_variable_shows_the_traceback(tmp_path):
     assert result.returncode != 0 and "Traceback" in result.stderr and "UnknownNameError" in result.stderr
 
 
+def in_a_terminal(*args: str, env: dict[str, str]) -> str:
+    """Run `python -m textrnn ARGS` with stdout and stderr on a pseudo-terminal, as a user's shell does;
+    everything it wrote, as text."""
+    import os
+    import pty
+
+    controller, terminal = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")}
+    proc = subprocess.Popen([sys.executable, "-m", "textrnn", *args], stdin=subprocess.DEVNULL, stdout=terminal,
+                            stderr=terminal, env={**base, "TERM": "xterm-256color", **env})
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(controller)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def colours(text: str) -> set[str]:
+    """The colour codes among the SGR escape sequences of `text` (bold and the like are not colour)."""
+    import re
+
+    codes = {c for params in re.findall(r"\x1b\[([0-9;]*)m", text) for c in params.split(";") if c}
+    return {c for c in codes if c.isdigit() and (30 <= int(c) <= 49 or 90 <= int(c) <= 107)}
+
+
 def test_no_color_is_plain(tmp_path):
-    result = run_textrnn("tokenize", "x", "--tokenizer", "bpe", env={"NO_COLOR": "1"})
-    assert "\x1b[" not in result.stderr
+    """In a terminal the result table and the warning on stderr are coloured; NO_COLOR takes the colour away."""
+    text = tmp_path / "oov.txt"
+    text.write_text("I love zorblax and quibbit with flumious grinty.\n" * 5, encoding="utf-8")
+    args = ("evaluate", "everyday-english", str(text))
+    coloured, plain = in_a_terminal(*args, env={}), in_a_terminal(*args, env={"NO_COLOR": "1"})
+    assert "warning:" in coloured and "warning:" in plain and "perplexity" in plain
+    assert colours(coloured), "no colour in a terminal: this test would not see NO_COLOR work"
+    assert not colours(plain), repr(plain)

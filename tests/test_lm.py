@@ -89,9 +89,7 @@ def test_generate_options_and_reproducibility(cli, tiny_lm):
     one = json.loads(cli(*args, "--seed", "7").stdout)
     two = json.loads(cli(*args, "--seed", "7").stdout)
     assert one == two and one["tokens"] >= 1
-    greedy = json.loads(cli(*args, "--greedy").stdout)
-    beam = json.loads(cli(*args, "--beam", "3").stdout)
-    assert greedy["continuation"] and beam["continuation"]
+    # --greedy and --beam against a model whose answer is known: test_beam_vs_greedy.py
     sentence = json.loads(cli(*args, "--greedy", "--until", "sentence", "-n", "50").stdout)
     assert sentence["continuation"][-1] in ".!?" or sentence["tokens"] == 50
 
@@ -103,6 +101,53 @@ def test_evaluate_reports_perplexity(cli, tiny_lm, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["tokens"] > 100 and 1 < report["perplexity"] < 200 and report["oov_rate"] == 0.0
+    assert report["known_perplexity"] == report["perplexity"] and "warning" not in result.stderr
+
+
+OOV_TEXT = "I love eating zorblax with quibbit.\nThe weather today is flumious and grinty.\n" * 20
+
+
+def test_evaluate_warns_once_on_a_high_oov_rate_and_reports_known_word_perplexity(cli, tiny_lm, tmp_path):
+    held_out = tmp_path / "oov.txt"
+    held_out.write_text(OOV_TEXT, encoding="utf-8")
+    result = cli("evaluate", str(tiny_lm), str(held_out), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["oov_rate"] > 0.05 and report["known_tokens"] < report["tokens"]
+    assert report["known_perplexity"] != pytest.approx(report["perplexity"])
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ") and "not in the model's vocabulary" in warnings[0]
+    plain = cli("evaluate", str(tiny_lm), str(held_out)).stdout
+    assert f"perplexity over known tokens\t{report['known_perplexity']:.2f}" in plain.splitlines()
+
+
+def test_known_word_perplexity_leaves_out_exactly_the_unknown_targets(tiny_lm, tmp_path):
+    """Recomputed by hand from the model's logits over the same batch layout."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
+    from textrnn.data.lm import batchify, stream_ids
+    from textrnn.tasks import lm
+    from textrnn.tasks.common import load_for
+    from textrnn.text.vocab import UNK_ID
+
+    held_out = tmp_path / "oov.txt"
+    held_out.write_text(OOV_TEXT, encoding="utf-8")
+    report = lm.evaluate(tiny_lm, str(held_out), bptt=35)
+    net, saved = load_for(tiny_lm, "lm")
+    ds = tokenize_corpus(load_corpus(lm.Source(str(held_out))), "text", saved.tokenizer("text"))
+    stream = stream_ids(token_lists(ds), saved.vocabs["text"])
+    data = batchify(stream, max(1, min(lm.EVAL_BATCH, stream.numel() // 36)), 35, "evaluation")
+    with torch.inference_mode():
+        logits, _ = net.step(data[:, :-1])
+    losses = F.cross_entropy(logits.reshape(-1, logits.size(-1)), data[:, 1:].reshape(-1), reduction="none")
+    known = data[:, 1:].reshape(-1) != UNK_ID
+    assert report["known_tokens"] == int(known.sum()) < known.numel()
+    assert report["known_perplexity"] == pytest.approx(math.exp(losses[known].mean().item()), rel=1e-4)
+    assert report["perplexity"] == pytest.approx(math.exp(losses.mean().item()), rel=1e-4)
 
 
 def test_character_model_reports_bits_per_character(cli, tmp_path, lm_corpus):

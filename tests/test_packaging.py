@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,9 +15,12 @@ from conftest import REPO
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    out = tmp_path_factory.mktemp("wheel")
+    """Built from a copy without build/ and *.egg-info: setuptools would reuse a stale build/lib and hide a
+    file the package configuration leaves out."""
+    src, out = tmp_path_factory.mktemp("src") / "textrnn", tmp_path_factory.mktemp("wheel")
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out),
-                    str(REPO)], check=True, capture_output=True, text=True)
+                    str(src)], check=True, capture_output=True, text=True)
     (path,) = out.glob("textrnn-*.whl")
     return zipfile.ZipFile(path)
 
@@ -29,20 +33,40 @@ def test_wheel_has_the_cli_under_its_own_name(wheel):
     assert "textrnn = textrnn_cli.app:main" in wheel.read(entry).decode()
 
 
-def test_wheel_carries_corpora_and_bundled_models(wheel):
+INSTALLED_AS = {"textrnn": "textrnn", "cli": "textrnn_cli", "corpora": "textrnn_corpora"}
+
+
+def source_files(folder: str, pattern: str) -> list[Path]:
+    return sorted(p for p in (REPO / folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+
+
+def installed_name(path: Path) -> str:
+    folder, *rest = path.relative_to(REPO).parts
+    return "/".join([INSTALLED_AS[folder], *rest])
+
+
+@pytest.mark.parametrize("folder", ["textrnn", "cli", "corpora"])
+def test_wheel_has_every_python_file(wheel, folder):
     names = set(wheel.namelist())
-    assert "textrnn_corpora/corpora.json" in names
-    for corpus in ("everyday-english/food-and-eating.txt", "sms-spam-like/messages.tsv", "reviews/reviews.tsv",
-                   "en-fr/pairs-a.tsv", "everyday-english/README.md"):
-        assert f"textrnn_corpora/{corpus}" in names, corpus
-    bundled = [d.name for d in (REPO / "textrnn" / "pretrained").iterdir() if (d / "config.json").is_file()]
-    assert bundled, "no bundled model in textrnn/pretrained"
-    for name in bundled:
-        for f in ("config.json", "vocab.json", "model.safetensors"):
-            if f == "vocab.json" and not (REPO / "textrnn" / "pretrained" / name / f).exists():
-                continue  # translation models have vocab-source/-target.json instead
-            assert f"textrnn/pretrained/{name}/{f}" in names, (name, f)
-        assert not any(n.startswith(f"textrnn/pretrained/{name}/resume") for n in names)
+    missing = [installed_name(p) for p in source_files(folder, "*.py") if installed_name(p) not in names]
+    assert source_files(folder, "*.py") and not missing, missing
+
+
+def test_wheel_carries_every_corpus_file(wheel):
+    names = set(wheel.namelist())
+    missing = [installed_name(p) for p in source_files("corpora", "*") if installed_name(p) not in names]
+    assert not missing, missing
+    assert "textrnn_corpora/everyday-english/food-and-eating.txt" in names
+
+
+def test_wheel_carries_every_bundled_model_file(wheel):
+    names = set(wheel.namelist())
+    models = [d for d in (REPO / "textrnn" / "pretrained").iterdir() if (d / "config.json").is_file()]
+    assert models, "no bundled model in textrnn/pretrained"
+    files = [f for d in models for f in d.iterdir() if f.is_file()]  # model cards (README.md) included
+    missing = [installed_name(f) for f in files if installed_name(f) not in names]
+    assert not missing, missing
+    assert not any("/resume/" in n for n in names)
 
 
 def test_installed_command_matches_python_dash_m():

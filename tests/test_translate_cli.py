@@ -170,3 +170,70 @@ def test_error_model_of_another_task(cli, lm_corpus, tmp_path, tiny_model):
         list(translate.predict(lm, ["I am cold."]))
     model, data = tiny_model
     one_line_error(cli("generate", "hello", "-m", str(model)), "is a translation model")
+
+
+# Aligned validation and test files -------------------------------------------------------------
+
+def split_pairs(tsv: Path, folder: Path, stem: str) -> tuple[Path, Path]:
+    """Write the pairs of `tsv` as two aligned files, stem.en and stem.fr."""
+    lines = tsv.read_text(encoding="utf-8").splitlines()
+    src, tgt = folder / f"{stem}.en", folder / f"{stem}.fr"
+    src.write_text("".join(l.split("\t")[0] + "\n" for l in lines), encoding="utf-8")
+    tgt.write_text("".join(l.split("\t")[1] + "\n" for l in lines), encoding="utf-8")
+    return src, tgt
+
+
+def test_train_with_aligned_validation_files(cli, tiny_model, tmp_path):
+    _, data = tiny_model
+    src, tgt = split_pairs(data, tmp_path, "valid")
+    result = cli("train", "translate", str(data), "--valid-src", str(src), "--valid-tgt", str(tgt),
+                 "-o", str(tmp_path / "m"), "--epochs", "1", "--max-length", "12", *TINY)
+    assert result.exit_code == 0, result.output
+    training = checkpoint.read_config(tmp_path / "m")["training"]
+    assert training["valid_pairs"] == 120 and "valid.en" in training["valid"], training
+
+
+def test_evaluate_aligned_files_as_a_pair_file(cli, tiny_model, tmp_path):
+    model, data = tiny_model
+    src, tgt = split_pairs(data, tmp_path, "test")
+    paired = cli("evaluate", str(model), "--src-file", str(src), "--tgt-file", str(tgt), "--beam", "1", "--json")
+    one_file = cli("evaluate", str(model), str(data), "--beam", "1", "--json")
+    assert paired.exit_code == 0, paired.output
+    got, want = json.loads(paired.stdout), json.loads(one_file.stdout)
+    assert got["sentences"] == want["sentences"] == 120 and got["bleu"] == want["bleu"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--valid-src", "S"], "--valid-src and --valid-tgt go together: --valid-tgt is missing"),
+    (["--valid-tgt", "T"], "--valid-src and --valid-tgt go together: --valid-src is missing"),
+    (["--valid", "V", "--valid-src", "S", "--valid-tgt", "T"], "give --valid or --valid-src with --valid-tgt, not both"),
+])
+def test_error_valid_pair_half_given(cli, tmp_path, args, fragment):
+    result = cli("train", "translate", str(PAIRS), "-o", str(tmp_path / "m"), *args)
+    one_line_error(result, fragment)
+    assert result.exit_code == 2
+
+
+def test_error_evaluate_pair_half_given_or_none(cli, tiny_model):
+    model, _ = tiny_model
+    one_line_error(cli("evaluate", str(model), "--tgt-file", "T"), "--src-file and --tgt-file go together")
+    one_line_error(cli("evaluate", str(model)), "no evaluation data given")
+
+
+def test_error_aligned_validation_and_test_files_differ(cli, tiny_model, tmp_path):
+    model, data = tiny_model
+    (tmp_path / "v.en").write_text("Go.\nHi.\nRun!\n", encoding="utf-8")
+    (tmp_path / "v.fr").write_text("Va !\nSalut.\n", encoding="utf-8")
+    pair = [str(tmp_path / "v.en"), str(tmp_path / "v.fr")]
+    result = cli("train", "translate", str(data), "-o", str(tmp_path / "m"), "--valid-src", pair[0],
+                 "--valid-tgt", pair[1], *TINY)
+    one_line_error(result, "has 3 lines", "has 2")
+    result = cli("evaluate", str(model), "--src-file", pair[0], "--tgt-file", pair[1])
+    one_line_error(result, "has 3 lines", "has 2")
+    assert result.exit_code == 4
+
+
+def test_error_aligned_files_given_to_a_language_model(cli, tmp_path):
+    (tmp_path / "a").write_text("Go.\n", encoding="utf-8")
+    one_line_error(cli("evaluate", "everyday-english", "--src-file", str(tmp_path / "a"), "--tgt-file",
+                       str(tmp_path / "a")), "is a language model; this needs a translation model")

@@ -113,14 +113,14 @@ def test_beam_of_one_is_greedy_and_lengths_are_capped():
         assert EOS_ID not in t.tokens and PAD_ID not in t.tokens
 
 
-def test_wider_beam_finds_a_likelier_translation():
-    """With no length penalty, the beam's best log-probability is never below greedy's on these inputs."""
+def test_wider_beam_is_never_less_likely_than_greedy():
+    """With no length penalty, the beam's best log-probability is never below greedy's. That the beam finds
+    what greedy misses is shown on a hand-set model in test_beam_vs_greedy.py."""
     model = tiny()
     sources = [[5, 6, 7], [8, 9], [10, 11, 12, 13], [14], [15, 16]]
     g = translate_ids(model, sources, DecodeConfig(beam=1))
     b = translate_ids(model, sources, DecodeConfig(beam=4, alpha=0.0))
     assert all(bb.logprob >= gg.logprob - 1e-4 for bb, gg in zip(b, g))
-    assert any(bb.logprob > gg.logprob + 1e-4 for bb, gg in zip(b, g)) or [x.tokens for x in b] == [x.tokens for x in g]
 
 
 def test_replace_unknown_copies_the_most_attended_source_word():

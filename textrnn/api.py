@@ -42,6 +42,11 @@ def _refuse_unaccepted(model: str | Path, task: str, fn, options: dict[str, Any]
 
 
 def evaluate(model: str | Path, source, **options) -> tuple[str, dict[str, Any]]:
+    from textrnn.data.translate import ParallelSource
+    from textrnn.tasks.common import check_task
+
+    if isinstance(source, ParallelSource):  # aligned files are pairs: only a translator reads them
+        check_task(model, "translate")
     task = checkpoint.read_config(model)["task"]
     module = task_module(task)
     _refuse_unaccepted(model, task, module.evaluate, options)

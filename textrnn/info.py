@@ -13,6 +13,9 @@ def describe(model: str | Path) -> dict[str, Any]:
     path = checkpoint.resolve(model)
     config = checkpoint.read_config(path)
     arch = dict(config["model"])
+    for name in ("embedding_dropout", "output_dropout"):  # saved before each had its own setting: as dropout
+        if "dropout" in arch:
+            arch.setdefault(name, arch["dropout"])
     vocab_sizes = {}
     for side, name in config.get("vocabs", {}).items():
         vocab_sizes[side] = len(json.loads((path / name).read_text(encoding="utf-8"))["tokens"]) + 4
@@ -35,7 +38,7 @@ def describe(model: str | Path) -> dict[str, Any]:
     }
     if config.get("labels"):
         facts["labels"] = config["labels"]
-    for key in ("epochs_run", "best_epoch", "seconds_total", "train_tokens"):
+    for key in ("epochs_run", "best_epoch", "seconds_total", "run_seconds", "train_tokens"):
         if key in training:
             facts.setdefault("training", {})[key] = training[key]
     card = path / "README.md"

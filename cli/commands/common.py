@@ -17,3 +17,17 @@ def texts_from(args: list[str] | None, what: str = "text") -> Iterator[str]:
         raise InputError(f"no {what} given", hint=f"pass the {what} as an argument, or pipe lines into stdin")
     for line in sys.stdin:
         yield line.rstrip("\r\n")
+
+
+def check_pair(path: str | None, src: str | None, tgt: str | None, names: tuple[str, str, str]) -> bool:
+    """Whether data was given, as one file (`path`) or as two aligned files (`src`, `tgt`) but not both ways.
+
+    `names` are the options (or argument) that gave them, for the error: ("--valid", "--valid-src", "--valid-tgt").
+    """
+    data, src_name, tgt_name = names
+    if (src is None) != (tgt is None):
+        raise InputError(f"{src_name} and {tgt_name} go together: {tgt_name if src else src_name} is missing",
+                         hint=f"give {src_name} A {tgt_name} B, line n of B translating line n of A")
+    if path is not None and src is not None:
+        raise InputError(f"give {data} or {src_name} with {tgt_name}, not both")
+    return path is not None or src is not None

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
+from textrnn.errors import InputError
 
 from .. import options as opt
 from ..output import Output
+from .common import check_pair
 
 
 def evaluate(
     model: Annotated[str, typer.Argument(help="A model directory or a bundled model's name.")],
-    data: Annotated[str, typer.Argument(help="Evaluation data: a file, folder, '-', or hf:NAME.")],
+    data: Annotated[Optional[str], typer.Argument(
+        help="Evaluation data: a file, folder, '-', or hf:NAME (translation: or --src-file with --tgt-file).")] = None,
+    src_file: opt.SrcFile = None,
+    tgt_file: opt.TgtFile = None,
     beam: Annotated[int, typer.Option("--beam", help="Translation: beam size (1: greedy).")] = 5,
     data_format: opt.DataFormat = "auto",
     text_column: opt.TextColumn = None,
@@ -34,12 +39,23 @@ def evaluate(
     """
     from textrnn.api import evaluate as run
     from textrnn.data.classify import split_format
-    from textrnn.data.sources import Source
 
     from ..render import renderer
 
     fmt, layout = split_format(data_format)
-    task, result = run(model, Source(data, format=fmt, errors=encoding_errors, split=split), beam=beam,
+    task, result = run(model, _source(data, src_file, tgt_file, fmt, encoding_errors, split), beam=beam,
                        device=device, text_column=text_column, label_column=label_column, layout=layout,
                        label_map=label_map)
     renderer(task).evaluation(result, Output(as_json))
+
+
+def _source(data, src_file, tgt_file, fmt, errors: str, split: str):
+    """What to evaluate on: one file (folder, stdin, hf:NAME), or two aligned translation files."""
+    from textrnn.data.sources import Source
+    from textrnn.data.translate import ParallelSource
+
+    if not check_pair(data, src_file, tgt_file, ("DATA", "--src-file", "--tgt-file")):
+        raise InputError("no evaluation data given", hint="textrnn evaluate MODEL DATA, or --src-file A --tgt-file B")
+    if src_file:
+        return ParallelSource(src_file=src_file, tgt_file=tgt_file, errors=errors)
+    return Source(data, format=fmt, errors=errors, split=split)

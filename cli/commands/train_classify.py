@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import STARTED
 from .. import options as opt
 
 
@@ -44,6 +45,8 @@ def classify(
         "--pooling", help="last, mean, max, attention, or concat (last, max and mean side by side), over the "
                           "states.")] = "max",
     dropout: opt.Dropout = 0.3,
+    embedding_dropout: opt.EmbeddingDropout = 0.15,
+    output_dropout: opt.OutputDropout = 0.3,
     word_dropout: Annotated[float, typer.Option(
         "--word-dropout", help="In training, hide each word (as <unk>) with this probability.")] = 0.0,
     subwords: Annotated[int, typer.Option(
@@ -94,7 +97,8 @@ def classify(
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,
-             "dropout": dropout, "embedding_dropout": dropout / 2, "word_dropout": word_dropout,
+             "dropout": dropout, "embedding_dropout": embedding_dropout, "output_dropout": output_dropout,
+             "word_dropout": word_dropout,
              "subword_buckets": subwords}
     config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                                      max_vocab=max_vocab, max_length=max_length, fold_digits=fold_digits,
@@ -104,7 +108,7 @@ def classify(
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay,
                                      layer_lr_decay),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
-                        encoder=encoder,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
+                        encoder=encoder, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
+                        resume=resume, started=STARTED)
     render_summary(result, as_json)
     truncation_note(result.summary["truncated_texts"], result.summary["max_length"])

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import STARTED
 from .. import options as opt
 
 
@@ -28,6 +29,8 @@ def lm(
         "--hidden-size", help="Units per recurrent layer (default: 256).")] = None,
     embedding_size: opt.EmbeddingSize = None,
     dropout: opt.Dropout = 0.2,
+    embedding_dropout: opt.EmbeddingDropout = 0.1,
+    output_dropout: opt.OutputDropout = 0.2,
     tie_weights: Annotated[Optional[bool], typer.Option(
         help="Share input and output embeddings (Press & Wolf 2017). Default: tied with the full softmax when "
              "the embedding and hidden sizes match.")] = None,
@@ -66,13 +69,13 @@ def lm(
     from .train import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
-             "embedding_size": embedding_size, "dropout": dropout, "embedding_dropout": dropout / 2,
-             "output_dropout": dropout, "softmax": softmax, "tie_weights": tie_weights}
+             "embedding_size": embedding_size, "dropout": dropout, "embedding_dropout": embedding_dropout,
+             "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
-                        init=init)
+                        init=init, started=STARTED)
     render_summary(result, as_json)

@@ -6,15 +6,18 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import STARTED
 from .. import options as opt
+
+VALID = ("--valid", "--valid-src", "--valid-tgt")
 
 
 def translate(
     output: opt.Output,
     data: Annotated[Optional[str], typer.Argument(
         help="Pairs: a TSV of source<TAB>target, a folder of them, JSONL, hf:NAME, or a bundled corpus.")] = None,
-    src_file: Annotated[Optional[str], typer.Option("--src-file", help="Aligned source file, one sentence a line.")] = None,
-    tgt_file: Annotated[Optional[str], typer.Option("--tgt-file", help="Aligned target file, line n translating line n.")] = None,
+    src_file: opt.SrcFile = None,
+    tgt_file: opt.TgtFile = None,
     reverse: Annotated[bool, typer.Option("--reverse", help="Swap the direction: translate the second column.")] = False,
     src_lang: Annotated[str, typer.Option("--src-lang", help="Language of the first column (spaCy code).")] = "en",
     tgt_lang: Annotated[str, typer.Option("--tgt-lang", help="Language of the second column (spaCy code).")] = "fr",
@@ -27,6 +30,8 @@ def translate(
     hidden_size: opt.HiddenSize = 256,
     embedding_size: opt.EmbeddingSize = None,
     dropout: opt.Dropout = 0.2,
+    embedding_dropout: opt.EmbeddingDropout = 0.2,
+    output_dropout: opt.OutputDropout = 0.2,
     attention: Annotated[str, typer.Option("--attention", help="bahdanau (additive), dot or general (Luong).")] = "general",
     input_feed: Annotated[bool, typer.Option("--input-feed/--no-input-feed",
                                              help="Feed the last attentional state into the next step.")] = True,
@@ -46,6 +51,8 @@ def translate(
     device: opt.Device = "auto",
     patience: opt.Patience = 3,
     valid: opt.Valid = None,
+    valid_src: opt.ValidSrc = None,
+    valid_tgt: opt.ValidTgt = None,
     valid_fraction: opt.ValidFraction = 0.05,
     min_freq: opt.MinFreq = 1,
     max_vocab: opt.MaxVocab = 30_000,
@@ -63,11 +70,16 @@ def translate(
     from textrnn.tasks import translate as task
 
     from ..progress import RichProgress
+    from .common import check_pair
     from .train import render_summary, train_config
 
+    check_pair(data, src_file, tgt_file, ("DATA", "--src-file", "--tgt-file"))
     pairs = ParallelSource(data, src_file, tgt_file, reverse, src_column, tgt_column, encoding_errors)
+    held_out = ParallelSource(valid, valid_src, valid_tgt, errors=encoding_errors, src_column=src_column,
+                              tgt_column=tgt_column) if check_pair(valid, valid_src, valid_tgt, VALID) else None
     model = {"cell": cell, "num_layers": layers, "hidden_size": hidden_size,
-             "embedding_size": embedding_size or hidden_size, "dropout": dropout, "attention": attention,
+             "embedding_size": embedding_size or hidden_size, "dropout": dropout,
+             "embedding_dropout": embedding_dropout, "output_dropout": output_dropout, "attention": attention,
              "input_feed": input_feed, "label_smoothing": label_smoothing}
     config = task.TranslateDataConfig(tokenizer=tokenizer, src_lang=src_lang, tgt_lang=tgt_lang, lowercase=lowercase,
                                       min_freq=min_freq, max_vocab=max_vocab, max_length=max_length,
@@ -76,7 +88,7 @@ def translate(
                                       monitor=monitor)
     result = task.train(pairs, output, model, config,
                         train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
-                        valid=ParallelSource(valid, errors=encoding_errors, src_column=src_column,
-                                             tgt_column=tgt_column) if valid else None,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume)
+                        valid=held_out,
+                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                        started=STARTED)
     render_summary(result, as_json)

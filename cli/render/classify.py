@@ -20,35 +20,12 @@ def truncation_note(count: int, max_length: int | None = None, total: int | None
         note(f"{count:,}{of} texts were longer than the model reads ({limit}): they were cut to {cut}")
 
 
-class _Truncations:
-    """Counts, as results stream past, the texts that were cut; notes the count once they have all gone."""
-
-    def __init__(self) -> None:
-        self.seen, self.cut = 0, 0
-
-    def watch(self, results: Iterable[dict]) -> Iterator[dict]:
-        for result in results:
-            self.seen += 1
-            self.cut += bool(result.get("truncated"))
-            yield result
-
-    def note(self) -> None:
-        truncation_note(self.cut, total=self.seen)
-
-
 def predictions(results: Iterable[dict], out: Output, **_) -> None:
     """JSON lines with --json; `label<TAB>probability<TAB>label=p ...` per text in a pipe; tables in a terminal.
-    Then a note on stderr if texts were cut to the model's length."""
-    truncations = _Truncations()
-    _predictions(truncations.watch(results), out)
-    truncations.note()
-
-
-def _predictions(results: Iterator[dict], out: Output) -> None:
+    (Texts cut to the model's length are counted with the other notes: render/notes.py.)"""
+    results = iter(results)
     if out.as_json or not out.rich:
         for result in results:
-            for message in result["notes"]:
-                note(message)
             if out.as_json:
                 out.json({k: v for k, v in result.items() if k != "notes"})
             else:
@@ -73,8 +50,6 @@ def _one(result: dict, out: Output) -> None:
     """One text: every label with its probability and a bar, the chosen one first."""
     from rich.table import Table
 
-    for message in result["notes"]:
-        note(message)
     table = Table(title=f"[bold]{_escape(result['text'])}[/bold]", title_justify="left", show_edge=False)
     table.add_column("label", style="bold")
     table.add_column("probability", justify="right")
@@ -103,8 +78,6 @@ def _many(results: list[dict], out: Output) -> None:
         table.add_column(_escape(name), justify="left" if i == 0 else "right", no_wrap=True, min_width=width,
                          style="bold green" if i == 0 else ("dim" if i > 1 else None))
     for result in results:
-        for message in result["notes"]:
-            note(message)
         extra = [f"{result['probabilities'][label]:.3f}" for label in labels] if wide else []
         table.add_row(_escape(result["text"]), _escape(result["label"]), f"{result['probability']:.1%}", *extra)
     out.print(table)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..output import Output, note
+from ..output import Output, warn
 
 
 def predictions(results: Iterable[dict], out: Output, **_) -> None:
     from rich.table import Table
 
     for i, result in enumerate(results):
-        for message in result["notes"]:
-            note(message)
         if out.as_json:
             out.json(result)
         elif not out.rich:
@@ -35,10 +33,16 @@ def predictions(results: Iterable[dict], out: Output, **_) -> None:
 
 
 def evaluation(result: dict, out: Output) -> None:
+    from textrnn.tasks.lm import HIGH_OOV_RATE
+
+    if result["oov_rate"] > HIGH_OOV_RATE:
+        warn(f"{result['oov_rate']:.1%} of the tokens are not in the model's vocabulary, and each is an easy "
+             f"<unk> to predict: the perplexity over known tokens ({result['known_perplexity']:.2f}) is the fairer figure")
     if out.as_json:
         out.json(result)
         return
     rows = [("tokens", f"{result['tokens']:,}"), ("perplexity", f"{result['perplexity']:.2f}"),
+            ("perplexity over known tokens", f"{result['known_perplexity']:.2f}"),
             ("loss (nats/token)", f"{result['loss']:.4f}"), ("OOV rate", f"{result['oov_rate']:.2%}")]
     if "bits_per_char" in result:
         rows.append(("bits per character", f"{result['bits_per_char']:.3f}"))

@@ -13,8 +13,6 @@ def predictions(results: Iterable[dict], out: Output, show_attention: bool = Fal
     """Translations in input order. --plot FILE.png saves the first alignment there, the next ones as
     FILE-2.png, FILE-3.png ..."""
     for i, result in enumerate(results):
-        for message in result["notes"]:
-            note(message)
         if plot is not None:
             from textrnn.alignment import plot_alignment
 

@@ -41,6 +41,17 @@ def check_sizes(**sizes: float) -> None:
             raise ConfigError(f"{name} must be at least 1, got {value}")
 
 
+def default_dropouts(config, *names: str) -> None:
+    """Set each of a frozen config's dropouts left at None to its `dropout`, then check them all.
+
+    A model saved before these had their own setting used `dropout` in their place, and still loads the same.
+    """
+    for name in names:
+        if getattr(config, name) is None:
+            object.__setattr__(config, name, config.dropout)
+        check_sizes(dropout=getattr(config, name))
+
+
 # Right-padded batches without packing ------------------------------------------------------------
 #
 # Packing keeps padding out of the recurrent state, but on CPU a packed batch runs 1.4-2.9x slower than a

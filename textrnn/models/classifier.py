@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
-from textrnn.models.cells import check_cell, check_sizes, final_states, make_rnn, run_packed, run_padded
+from textrnn.models.cells import check_cell, check_sizes, default_dropouts, final_states, make_rnn, run_packed, run_padded
 from textrnn.text.subwords import Subwords
 from textrnn.text.vocab import PAD_ID, UNK_ID
 
@@ -26,9 +26,10 @@ class ClassifierConfig:
     cell: str = "lstm"
     nonlinearity: str = "tanh"  # for cell="rnn": "tanh" or "relu"
     bidirectional: bool = True
-    dropout: float = 0.3  # between recurrent layers and before the output layer
+    dropout: float = 0.3  # between recurrent layers
     pooling: str = "max"
     embedding_dropout: float = 0.1
+    output_dropout: float | None = None  # before the output layer; None: as `dropout`
     word_dropout: float = 0.0  # in training, each token becomes <unk> with this probability
     class_weights: tuple[float, ...] | None = None  # cross-entropy weight per label, in label order
     subword_buckets: int = 0  # > 0: add hashed character n-gram embeddings to each word's (fastText-style)
@@ -39,7 +40,7 @@ class ClassifierConfig:
         check_cell(self.cell, self.nonlinearity)
         check_sizes(vocab_size=self.vocab_size, embedding_size=self.embedding_size, hidden_size=self.hidden_size,
                     num_layers=self.num_layers, dropout=self.dropout)
-        check_sizes(dropout=self.embedding_dropout)
+        default_dropouts(self, "embedding_dropout", "output_dropout")
         check_sizes(dropout=self.word_dropout)
         if self.subword_buckets < 0:
             raise ConfigError(f"subword buckets must be 0 (off) or more, got {self.subword_buckets}")
@@ -109,7 +110,7 @@ class Classifier(nn.Module):
                             config.dropout, config.bidirectional, config.nonlinearity)
         size = config.hidden_size * (2 if config.bidirectional else 1)
         self.attention = AttentionPooling(size) if config.pooling == "attention" else None
-        self.output_dropout = nn.Dropout(config.dropout)
+        self.output_dropout = nn.Dropout(config.output_dropout)
         self.output = nn.Linear(size * (3 if config.pooling == "concat" else 1), config.num_labels)
         weights = torch.tensor(config.class_weights) if config.class_weights else None
         # Not persistent: the weights live in config.json, the safetensors file holds parameters only.

@@ -20,7 +20,7 @@ from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.attention import ATTENDS_BEFORE_STEP, check_attention, make_attention
-from textrnn.models.cells import check_sizes, make_rnn
+from textrnn.models.cells import check_sizes, default_dropouts, make_rnn
 from textrnn.text.vocab import PAD_ID
 
 SEQ2SEQ_CELLS = ("gru", "lstm")
@@ -35,7 +35,9 @@ class Seq2SeqConfig:
     num_layers: int = 1  # encoder and decoder alike
     cell: str = "gru"
     bidirectional: bool = True  # the encoder
-    dropout: float = 0.2  # on embeddings, between layers, before the output layer
+    dropout: float = 0.2  # between recurrent layers
+    embedding_dropout: float | None = None  # on source and target embeddings; None: as `dropout`
+    output_dropout: float | None = None  # on h~ before the output layer; None: as `dropout`
     attention: str = "general"  # bahdanau, dot or general
     input_feed: bool = True  # feed h~_{t-1} into the next decoder step (Luong et al. 2015, section 3.3)
     label_smoothing: float = 0.0
@@ -47,6 +49,7 @@ class Seq2SeqConfig:
         check_sizes(src_vocab_size=self.src_vocab_size, tgt_vocab_size=self.tgt_vocab_size,
                     embedding_size=self.embedding_size, hidden_size=self.hidden_size, num_layers=self.num_layers,
                     dropout=self.dropout)
+        default_dropouts(self, "embedding_dropout", "output_dropout")
         if self.bidirectional and self.hidden_size % 2:
             raise ConfigError(f"a bidirectional encoder needs an even hidden_size, got {self.hidden_size}")
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -80,7 +83,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.bidirectional = config.bidirectional
         self.embedding = nn.Embedding(config.src_vocab_size, config.embedding_size, padding_idx=PAD_ID)
-        self.dropout = nn.Dropout(config.dropout)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         per_direction = config.hidden_size // 2 if config.bidirectional else config.hidden_size
         self.rnn = make_rnn(config.cell, config.embedding_size, per_direction, config.num_layers, config.dropout,
                             bidirectional=config.bidirectional)
@@ -89,7 +92,7 @@ class Encoder(nn.Module):
         """src (B, S), lengths (B,) -> memory (B, S, H) zero at padding, final state (L, B, H) (or h, c)."""
         from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-        emb = self.dropout(self.embedding(src))
+        emb = self.embedding_dropout(self.embedding(src))
         # Packing: the fused kernel skips the padding, so the backward direction starts at each real end.
         packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
@@ -112,7 +115,8 @@ class Decoder(nn.Module):
         self.attend_before = config.attention in ATTENDS_BEFORE_STEP
         self.input_feed = config.input_feed
         self.embedding = nn.Embedding(config.tgt_vocab_size, config.embedding_size, padding_idx=PAD_ID)
-        self.dropout = nn.Dropout(config.dropout)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.output_dropout = nn.Dropout(config.output_dropout)
         self.attention = make_attention(config.attention, h)
         rnn_input = config.embedding_size + (h if self.attend_before else 0) + (h if self.input_feed else 0)
         self.rnn = make_rnn(config.cell, rnn_input, h, config.num_layers, config.dropout)
@@ -122,7 +126,7 @@ class Decoder(nn.Module):
 
     def step(self, tokens: torch.Tensor, state: DecoderState):
         """tokens (B,) -> attentional state h~ (B, H), attention weights (B, S), new state."""
-        parts = [self.dropout(self.embedding(tokens))]
+        parts = [self.embedding_dropout(self.embedding(tokens))]
         if self.attend_before:
             top = (state.rnn[0] if isinstance(state.rnn, tuple) else state.rnn)[-1]  # s_{t-1}, (B, H)
             context, weights = self.attention(top, state.keys, state.memory, state.mask)
@@ -139,13 +143,13 @@ class Decoder(nn.Module):
     def whole(self, tgt_in: torch.Tensor, state: DecoderState) -> torch.Tensor:
         """Luong attention without input feeding, all gold inputs: one fused RNN call over (B, T), then
         attention for all steps at once -> h~ (B, T, H). No per-step loop is needed."""
-        out, _ = self.rnn(self.dropout(self.embedding(tgt_in)), state.rnn)
+        out, _ = self.rnn(self.embedding_dropout(self.embedding(tgt_in)), state.rnn)
         context, _ = self.attention(out, state.keys, state.memory, state.mask)
         return torch.tanh(self.combine(torch.cat([context, out], dim=-1)))
 
     def project(self, attn_h: torch.Tensor) -> torch.Tensor:
         """h~ (..., H) -> logits (..., V)."""
-        return self.out(self.dropout(attn_h))
+        return self.out(self.output_dropout(attn_h))
 
 
 class Seq2Seq(nn.Module):

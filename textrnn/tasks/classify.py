@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from textrnn.data.corpus import token_lists
 from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError
-from textrnn.tasks.common import locks_output, check_task, load_for, prepare_output, resume_saved
+from textrnn.tasks.common import check_task, load_for, locks_output, prepare_output, record_run, resume_saved
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -62,12 +63,14 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
           data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
           encoder: str | Path | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
-          resume: bool = False) -> TrainResult:
+          resume: bool = False, started: float | None = None) -> TrainResult:
     """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1.
 
     `encoder`: a language model directory whose tokenizer, vocabulary, embedding and recurrent layers the
     classifier starts from (`textrnn.transfer`); sizes and tokenizer settings then come from it.
+    `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
+    started = started or time.time()
     import torch
 
     output = prepare_output(out_dir, overwrite, resume)
@@ -143,10 +146,11 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                             save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
                             resume=resume, save_start=not output.replacing)
     trainer.finish()
-    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
+    run_seconds = record_run(out, state, started)
     best = state.history[state.best_epoch - 1] if state.best_epoch else {}
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_macro_f1": state.best,
-                                            "seconds": state.elapsed, "labels": ", ".join(labels),
+                                            "seconds": state.elapsed, "run_seconds": run_seconds,
+                                            "labels": ", ".join(labels),
                                             "best_val_accuracy": best.get("val_accuracy"),
                                             "max_length": data.max_length,
                                             "truncated_texts": train_data.truncated + valid_data.truncated})
@@ -314,7 +318,7 @@ class ClassifierRunner:
                 notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
             results.append({"text": text, "label": self.labels[best], "probability": p[best],
                             "probabilities": dict(zip(self.labels, p)), "truncated": len(tokens) > self.max_length,
-                            "notes": notes})
+                            "notes": notes, "unknown": [t for t in dict.fromkeys(tokens) if t not in self.vocab]})
         return results
 
 

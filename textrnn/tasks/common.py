@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +80,14 @@ def prepare_output(out_dir: str | Path, overwrite: bool, resume: bool) -> Output
         raise OutputExistsError(f"{out} already exists",
                                 hint="pass --overwrite to replace it, or --resume to continue its training")
     return Output(out, replacing=overwrite)
+
+
+def record_run(out: Path, state, started: float) -> float:
+    """Write the training loop's seconds, the whole run's (from `started`, a time.time() stamp: start-up,
+    tokenization and saving included) and the epochs run into config.json; return the whole run's seconds."""
+    run_seconds = time.time() - started
+    checkpoint.record_run(out, seconds_total=state.elapsed, run_seconds=run_seconds, epochs_run=state.epoch)
+    return run_seconds
 
 
 def check_task(model: str | Path, task: str) -> dict:

@@ -14,7 +14,7 @@ from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError
-from textrnn.tasks.common import locks_output, load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, load_for, prepare_output, record_run, resume_saved
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
@@ -22,6 +22,7 @@ from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_every
 TASK = "lm"
 MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
 EVAL_BATCH = 10
+HIGH_OOV_RATE = 0.05  # above this share of unknown tokens, evaluate's perplexity flatters the model
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,22 @@ class TrainResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def stream_loss(model, data, bptt: int) -> tuple[float, int]:
-    """Mean cross-entropy over a batchified stream, carrying the state across windows; and token count."""
+def stream_loss(model, data, bptt: int, known_only: bool = False) -> tuple[float, int]:
+    """Mean cross-entropy over a batchified stream, carrying the state across windows; and token count.
+
+    known_only: leave out the targets that are <unk> (as padding, which the loss ignores); the inputs and
+    the carried state are unchanged.
+    """
     total, count = 0.0, 0
     model.reset_state()
     for batch in windows(data, bptt):
         batch = {k: v.to(next(model.parameters()).device) if hasattr(v, "to") else v for k, v in batch.items()}
+        if known_only:
+            batch["target"] = batch["target"].masked_fill(batch["target"] == UNK_ID, PAD_ID)
+            batch["ntokens"] = int((batch["target"] != PAD_ID).sum())
         _, loss = model(batch)
-        total += loss.item() * batch["ntokens"]
+        if batch["ntokens"]:  # a window of <unk> targets only has a NaN mean loss and no weight
+            total += loss.item() * batch["ntokens"]
         count += batch["ntokens"]
     model.reset_state()
     return total / max(count, 1), count
@@ -68,13 +77,16 @@ def stream_loss(model, data, bptt: int) -> tuple[float, int]:
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
-          overwrite: bool = False, resume: bool = False, init: str | Path | None = None) -> TrainResult:
+          overwrite: bool = False, resume: bool = False, init: str | Path | None = None,
+          started: float | None = None) -> TrainResult:
     """Train a language model on `corpus` and save it to `out_dir` (the best epoch by validation loss).
 
     `init`: continue training that language model on `corpus` (domain adaptation). Its tokenizer, vocabulary
     and architecture are kept; words of `corpus` seen at least `min_freq` times that it does not know are
     added (up to `max_vocab` in all), their vectors starting at the mean of the known words'.
+    `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
+    started = started or time.time()
     from textrnn.models.language_model import LanguageModel, LanguageModelConfig
 
     base = transfer.read_init(init) if init is not None and not resume else None
@@ -130,7 +142,6 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                         "val_ppl_before": base.metrics.get("val_ppl")}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
-    started = time.time()
 
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
@@ -141,9 +152,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                         evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
                         resume=resume, save_start=not output.replacing)
     trainer.finish()
-    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
+    run_seconds = record_run(out, state, started)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
-                                            "seconds": state.elapsed, "wall": time.time() - started})
+                                            "seconds": state.elapsed, "run_seconds": run_seconds})
 
 
 def _new_arch(model: dict[str, Any]) -> dict[str, Any]:
@@ -203,8 +214,6 @@ def encode_prompt(text: str, tokenizer, vocab: Vocab) -> Prompt:
     if len(tokens) > MAX_PROMPT_TOKENS:
         notes.append(f"the prompt has {len(tokens)} tokens; only the last {MAX_PROMPT_TOKENS} are used")
         tokens = tokens[-MAX_PROMPT_TOKENS:]
-    if unknown:
-        notes.append(f"not in the vocabulary: {', '.join(dict.fromkeys(unknown))}")
     # Start as a line starts in training: right after an end-of-line token.
     return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes)
 
@@ -337,7 +346,11 @@ def predict(model: str | Path, texts: Iterable[str], k: int = 5, all_tokens: boo
 
 
 def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: str = "cpu") -> dict[str, Any]:
-    """Perplexity (and bits per character for character models), token count and OOV rate."""
+    """Perplexity (and bits per character for character models), token count and OOV rate.
+
+    Every <unk> target is one easy guess, so a text far from the vocabulary scores a flattering perplexity;
+    `known_perplexity` leaves those targets out (over `known_tokens`). See HIGH_OOV_RATE.
+    """
     from collections import Counter
 
     import torch
@@ -353,9 +366,11 @@ def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: st
     data = batchify(stream, batch, min(bptt, stream.numel() - 1), "evaluation")
     with torch.inference_mode():
         loss, count = stream_loss(net, data, bptt)
+        known_loss, known = stream_loss(net, data, bptt, known_only=True) if bool((data == UNK_ID).any()) else (loss, count)
     cov = coverage(vocab, counter)
     result = {"model": str(model), "corpus": str(getattr(source, "path", source)), "tokens": count,
-              "loss": loss, "perplexity": math.exp(min(loss, 50)), "oov_rate": cov.oov_rate}
+              "loss": loss, "perplexity": math.exp(min(loss, 50)), "oov_rate": cov.oov_rate,
+              "known_tokens": known, "known_perplexity": math.exp(min(known_loss, 50))}
     if tokenizer.level == "char":
         result["bits_per_char"] = loss / math.log(2)
     return result

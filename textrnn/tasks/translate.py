@@ -16,7 +16,7 @@ from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
-from textrnn.tasks.common import locks_output, load_for, prepare_output, resume_saved
+from textrnn.tasks.common import locks_output, load_for, prepare_output, record_run, resume_saved
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
@@ -91,8 +91,12 @@ def _tokenized(data: ParallelSource, config: TranslateDataConfig, src_tok, tgt_t
 def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TrainConfig(),
           valid: ParallelSource | Source | str | None = None, callbacks: Iterable[Callback] = (),
-          overwrite: bool = False, resume: bool = False) -> TrainResult:
-    """Train a translator on sentence pairs and save the best epoch (by validation loss or BLEU) to out_dir."""
+          overwrite: bool = False, resume: bool = False, started: float | None = None) -> TrainResult:
+    """Train a translator on sentence pairs and save the best epoch (by validation loss or BLEU) to out_dir.
+
+    `started`: when the run began (time.time()), for the whole run's seconds; default: now.
+    """
+    started = started or time.time()
     import random
 
     from textrnn.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -150,7 +154,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
         return _validate(m, valid_split, tgt_tok, tv, config, training.batch_size)
 
     trainer = Trainer(training, Monitor(config.monitor, MONITORS[config.monitor]), out, callbacks)
-    meta = {"corpus": pairs.describe(), "valid": str(getattr(valid, "path", valid)) if valid
+    meta = {"corpus": pairs.describe(), "valid": as_parallel(valid).describe() if valid
             else f"{config.valid_fraction:.0%} of corpus", "train_pairs": len(train_idx),
             "valid_pairs": len(valid_idx), "train_tokens": sum(len(t) + 1 for t in train_split.tgt),
             "left_out_long": len(src) - len(keep), "reverse": pairs.reverse, "data": asdict(config),
@@ -167,9 +171,9 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
                         lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume,
                         save_start=not output.replacing)
     trainer.finish()
-    checkpoint.record_run(out, seconds_total=state.elapsed, epochs_run=state.epoch)
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch,
-                                            f"best_val_{config.monitor}": state.best, "seconds": state.elapsed})
+    run_seconds = record_run(out, state, started)
+    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, f"best_val_{config.monitor}": state.best,
+                                            "seconds": state.elapsed, "run_seconds": run_seconds})
 
 
 def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataConfig, batch_size: int):
@@ -214,7 +218,7 @@ class Translator:
         self.max_length = int(self.saved.training.get("data", {}).get("max_length", DEFAULT_MAX_LENGTH))
 
     def prepare(self, text: str, where: str = "") -> tuple[list[str], list[str]]:
-        """Source tokens (cut to the training length limit) and notes for the user."""
+        """Source tokens (cut to the training length limit) and notes for the user (unknown words aside)."""
         if not text.strip():
             raise InputError(f"the source sentence{where} is empty", hint='give a sentence: textrnn predict "I am cold."')
         tokens, notes = self.src_tok(text), []
@@ -222,9 +226,6 @@ class Translator:
             notes.append(f"the sentence has {len(tokens)} tokens; only the first {self.max_length} are translated "
                          f"(the model was trained on sentences of at most {self.max_length})")
             tokens = tokens[:self.max_length]
-        unknown = [t for t in dict.fromkeys(tokens) if t not in self.src_vocab]
-        if unknown:
-            notes.append(f"not in the source vocabulary: {', '.join(unknown[:10])}")
         return tokens, notes
 
     def translate(self, texts: list[str], decode: DecodeConfig = DecodeConfig(), attention: bool = False,
@@ -237,7 +238,8 @@ class Translator:
         for text, (src_tokens, notes), t in zip(texts, prepared, found):
             words = replace_unknown([self.tgt_vocab.itos[i] for i in t.tokens], t.attention, src_tokens)
             result = {"source": text, "translation": self.tgt_tok.detokenize(words), "source_tokens": src_tokens,
-                      "tokens": words, "score": t.score, "notes": notes}
+                      "tokens": words, "score": t.score, "notes": notes,
+                      "unknown": [w for w in dict.fromkeys(src_tokens) if w not in self.src_vocab]}
             if attention:
                 result["attention"] = [[round(w, 4) for w in row] for row in t.attention.tolist()]
             results.append(result)
