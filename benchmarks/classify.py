@@ -7,14 +7,15 @@
   not a dependency: pip install fasttext-numpy2) trains on the same folds in the same run, with each setting of
   FASTTEXT_SETTINGS. Reported: each fold's accuracy, spam F1 and training time, and their mean, std and
   min-max. `--settings NAME` picks the textrnn settings from SPAM_SETTINGS (default: the chosen ones, which
-  the bundled `spam` model is built with); every run is appended to benchmarks/results/spam-cv-log.jsonl.
+  the bundled `spam` model is built with); `--extra-train FILE` adds rows to every fold's training part only;
+  every run is appended to benchmarks/results/spam-cv-log.jsonl.
 - sst2: trains on stsa.binary.train (validation: a stratified 10% of it), evaluated on stsa.binary.dev;
   no pretrained vectors.
 - predict: lines/s of `textrnn predict -m MODEL` over stdin lines (start-up included), and of the library's
   batched `predict` alone (MODEL: the first fold's model of the last cv run, else the bundled `spam`).
 
     python benchmarks/classify.py [--only cv|sst2|predict] [--folds 5] [--settings NAME] [--fasttext all|best|off]
-                                  [--seed N] [--out DIR] [--json FILE]
+                                  [--extra-train FILE] [--seed N] [--out DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -33,13 +34,11 @@ from pathlib import Path
 
 from _common import REPO, report, shared
 
-# Candidate textrnn settings for SMS spam, compared by cross-validation on train.tsv (README: "how the settings
-# were chosen"). Names are the keys of benchmarks/results/spam-cv-log.jsonl; CHOSEN is what the bundled model
-# and the README use.
+# The textrnn settings compared for SMS spam by cross-validation on train.tsv, in the order they were tried
+# (README: "how the settings were chosen"). Names are those of benchmarks/results/spam-cv-log.jsonl; CHOSEN,
+# the best mean, is what the README reports and scripts/build-bundled-models.sh builds the `spam` model with.
+# Suffixes: -wd dropout 0.5 and word dropout 0.1 (-wd2: 0.2), -cw class weights, sub5k 5,000 subword buckets.
 SPAM_SETTINGS = {
-    # Characters: spam's tell-tale pieces (£, 0000, www., /msg, T&C, CAPS) are inside its tokens.
-    "char-bigru128-max": "--tokenizer char --fold-digits --cell gru --hidden-size 128 --embedding-size 32 "
-                         "--pooling max --dropout 0.3 --epochs 15 --patience 4 --batch-size 32 --lr 2e-3",
     # Words with hashed character n-grams (fastText-style), case kept: capitals are a spam signal.
     "word-sub-bigru64-concat": "--tokenizer spacy --fold-digits --subwords 20000 --cell gru --hidden-size 64 "
                                "--embedding-size 64 --pooling concat --dropout 0.3 --epochs 15 --patience 4 "
@@ -50,13 +49,23 @@ SPAM_SETTINGS = {
     "word-sub-bigru64-max": "--tokenizer spacy --fold-digits --subwords 20000 --cell gru --hidden-size 64 "
                             "--embedding-size 64 --pooling max --dropout 0.3 --epochs 15 --patience 4 "
                             "--batch-size 32 --lr 2e-3",
-    "word-bigru64-concat": "--tokenizer spacy --fold-digits --cell gru --hidden-size 64 --embedding-size 64 "
-                           "--pooling concat --dropout 0.3 --epochs 15 --patience 4 --batch-size 32 --lr 2e-3",
     "word-sub-bigru64-concat-wd": "--tokenizer spacy --fold-digits --subwords 20000 --cell gru --hidden-size 64 "
                                   "--embedding-size 64 --pooling concat --dropout 0.5 --word-dropout 0.1 --epochs 15 "
                                   "--patience 4 --batch-size 32 --lr 2e-3",
+    # Characters: spam's tell-tale pieces (£, 0000, www., /msg, T&C, CAPS) are inside its tokens.
+    "char-bigru64-max": "--tokenizer char --fold-digits --cell gru --hidden-size 64 --embedding-size 32 "
+                        "--pooling max --dropout 0.3 --epochs 12 --patience 3 --batch-size 32 --lr 3e-3",
+    "word-sub-bigru64-concat-wd2": "--tokenizer spacy --fold-digits --subwords 20000 --cell gru --hidden-size 64 "
+                                   "--embedding-size 64 --pooling concat --dropout 0.5 --word-dropout 0.2 "
+                                   "--epochs 15 --patience 4 --batch-size 32 --lr 2e-3",
+    "word-sub5k-bigru64-concat-wd": "--tokenizer spacy --fold-digits --subwords 5000 --cell gru --hidden-size 64 "
+                                    "--embedding-size 64 --pooling concat --dropout 0.5 --word-dropout 0.1 "
+                                    "--epochs 15 --patience 4 --batch-size 32 --lr 2e-3",
+    "word-sub-bigru64-concat-wd-cw": "--tokenizer spacy --fold-digits --subwords 20000 --cell gru --hidden-size 64 "
+                                     "--embedding-size 64 --pooling concat --dropout 0.5 --word-dropout 0.1 "
+                                     "--epochs 15 --patience 4 --batch-size 32 --lr 2e-3 --class-weights",
 }
-CHOSEN = "word-sub-bigru64-concat"
+CHOSEN = "word-sub-bigru64-concat-wd"
 # fastText's usual settings for short-text classification: word bigrams, 25 epochs, lr 0.5-1.0; with and without
 # lower-casing and punctuation split off (fastText itself splits on white space only).
 FASTTEXT_SETTINGS = {
@@ -68,7 +77,7 @@ FASTTEXT_SETTINGS = {
     "case-punct-lr1.0": {"lower": False, "split_punct": True, "lr": 1.0, "epoch": 25},
     "lower-punct-lr0.5-ngrams3-5": {"lower": True, "split_punct": True, "lr": 0.5, "epoch": 25, "minn": 3, "maxn": 5},
 }
-FASTTEXT_BEST = "lower-punct-lr0.5"
+FASTTEXT_BEST = "lower-punct-lr0.5-ngrams3-5"
 SST2 = ("textrnn train classify ../shared/data/sst2/stsa.binary.train -o {out}/sst2 --tokenizer whitespace "
         "--cell lstm --layers 2 --hidden-size 150 --embedding-size 300 --pooling mean --dropout 0.6 "
         "--word-dropout 0.1 --epochs 12 --patience 4 --batch-size 50 --lr 1e-3 --seed {seed}")
@@ -112,16 +121,19 @@ def stratified_folds(labels: list[str], k: int, seed: int) -> list[list[int]]:
     return [sorted(fold) for fold in folds]
 
 
-def write_folds(folder: Path, k: int, seed: int) -> list[tuple[Path, Path]]:
-    """fold{i}-train.tsv (the other K-1 folds) and fold{i}-test.tsv for each fold of the shared train.tsv."""
+def write_folds(folder: Path, k: int, seed: int, extra: Path | None = None) -> list[tuple[Path, Path]]:
+    """fold{i}-train.tsv (the other K-1 folds, then the rows of `extra` if given) and fold{i}-test.tsv (real
+    SMS only) for each fold of the shared train.tsv."""
     lines = shared("sms-spam", "train.tsv").read_text(encoding="utf-8").splitlines()
     folds = stratified_folds([line.split("\t", 1)[0] for line in lines], k, seed)
+    added = extra.read_text(encoding="utf-8").splitlines() if extra else []
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, test in enumerate(folds, 1):
         held = set(test)
-        train_path, test_path = folder / f"fold{i}-train.tsv", folder / f"fold{i}-test.tsv"
-        train_path.write_text("".join(line + "\n" for j, line in enumerate(lines) if j not in held), encoding="utf-8")
+        train_path, test_path = folder / f"fold{i}-train{'-extra' if extra else ''}.tsv", folder / f"fold{i}-test.tsv"
+        train_path.write_text("".join(line + "\n" for j, line in enumerate(lines) if j not in held)
+                              + "".join(line + "\n" for line in added), encoding="utf-8")
         test_path.write_text("".join(lines[j] + "\n" for j in test), encoding="utf-8")
         paths.append((train_path, test_path))
     return paths
@@ -181,26 +193,28 @@ def summary(folds: list[dict]) -> dict:
     return out
 
 
-def cross_validate(out: Path, k: int, fold_seed: int, seed: int, settings: str, fasttext_mode: str) -> dict:
-    paths = write_folds(out / "cv" / "data", k, fold_seed)
+def cross_validate(out: Path, k: int, fold_seed: int, seed: int, settings: str, fasttext_mode: str,
+                   extra: Path | None = None) -> dict:
+    paths = write_folds(out / "cv" / "data", k, fold_seed, extra)
     flags = SPAM_SETTINGS[settings]
-    runs: dict[str, list[dict]] = {f"textrnn:{settings}": []}
+    name = settings + ("+" + extra.stem if extra else "")
+    runs: dict[str, list[dict]] = {f"textrnn:{name}": []}
     try:
         import fasttext  # noqa: F401
         ft = {"all": FASTTEXT_SETTINGS, "best": {FASTTEXT_BEST: FASTTEXT_SETTINGS[FASTTEXT_BEST]}}.get(fasttext_mode, {})
     except ImportError:
         ft = {}
-    for name in ft:
-        runs[f"fasttext:{name}"] = []
+    for ft_name in ft:
+        runs[f"fasttext:{ft_name}"] = []
     for i, (train, test) in enumerate(paths, 1):
-        result = textrnn_fold(flags, train, test, out / "cv" / settings / f"fold{i}", seed)
-        runs[f"textrnn:{settings}"].append(result)
-        print(f"fold {i}/{k} textrnn:{settings}: accuracy {result['accuracy']:.4f}, spam F1 {result['f1_spam']:.4f}, "
+        result = textrnn_fold(flags, train, test, out / "cv" / name / f"fold{i}", seed)
+        runs[f"textrnn:{name}"].append(result)
+        print(f"fold {i}/{k} textrnn:{name}: accuracy {result['accuracy']:.4f}, spam F1 {result['f1_spam']:.4f}, "
               f"{result['train_seconds']:.0f} s (best epoch {result['best_epoch']})", file=sys.stderr, flush=True)
-        for name, setting in ft.items():
-            runs[f"fasttext:{name}"].append(fasttext_fold(setting, train, test, out / "cv" / "fasttext" / f"fold{i}.txt"))
+        for ft_name, setting in ft.items():
+            runs[f"fasttext:{ft_name}"].append(fasttext_fold(setting, train, test, out / "cv" / "fasttext" / f"fold{i}.txt"))
     record = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "folds": k, "fold_seed": fold_seed, "training_seed": seed,
-              "textrnn_flags": flags,
+              "textrnn_flags": flags, "extra_train": str(extra) if extra else None,
               "runs": {name: {"summary": summary(folds), "folds": folds} for name, folds in runs.items()}}
     if fasttext_mode != "off" and not ft:
         record["fasttext"] = "not installed (pip install fasttext-numpy2)"
@@ -276,13 +290,16 @@ def main() -> None:
     parser.add_argument("--fasttext", choices=["all", "best", "off"], default="all",
                         help="fastText settings run on the same folds (all of FASTTEXT_SETTINGS, the best, none)")
     parser.add_argument("--seed", type=int, default=1, help="training seed")
+    parser.add_argument("--extra-train", type=Path, help="rows added to every fold's training part (never to a "
+                                                         "test part), e.g. corpora/sms-spam-like/messages.tsv")
     parser.add_argument("--json", help="write the figures, per fold, to this file")
     args = parser.parse_args()
     out = Path(args.out).resolve()
     figures: dict = {}
     full: dict = {}
     if args.only in (None, "cv"):
-        full = cross_validate(out, args.folds, args.fold_seed, args.seed, args.settings, args.fasttext)
+        full = cross_validate(out, args.folds, args.fold_seed, args.seed, args.settings, args.fasttext,
+                              args.extra_train.resolve() if args.extra_train else None)
         figures.update(cv_figures(full))
     if args.only in (None, "sst2"):
         figures.update(train_and_test_sst2(out, args.seed))
