@@ -178,10 +178,13 @@ KEEP = ("resume", METRICS, "loss.png")  # written by the training loop; carried 
 RUN_FILES = (CONFIG, WEIGHTS, *KEEP)  # with vocab*.json and our hidden *.tmp files: all a model directory holds
 
 
+CARD = "README.md"  # the model card, written by hand beside a model (textrnn info shows it)
+
+
 def foreign_entries(path: Path) -> list[str]:
     """Names in `path` that textrnn does not write there (a user's own files)."""
     return sorted(p.name for p in path.iterdir() if not (
-        p.name in RUN_FILES or (p.name.startswith("vocab") and p.suffix == ".json") or p.name.endswith(".tmp")
+        p.name in RUN_FILES or p.name == CARD or (p.name.startswith("vocab") and p.suffix == ".json") or p.name.endswith(".tmp")
         or p.name.endswith(".tmp.png") or p.name.startswith(".resume.")))
 
 
