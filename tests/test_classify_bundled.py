@@ -57,21 +57,6 @@ SPAM_EXAMPLES = [
 ]
 
 
-def test_spam_model_on_everyday_messages():
-    texts = [text for text, _ in SPAM_EXAMPLES]
-    result = run_textrnn("predict", "-m", "spam", "--json", input="".join(t + "\n" for t in texts))
-    assert result.returncode == 0, result.stderr
-    got = [(row["text"], row["label"]) for row in map(json.loads, result.stdout.splitlines())]
-    assert got == SPAM_EXAMPLES
-
-
-def test_spam_model_card():
-    card = (PRETRAINED / "spam" / "README.md").read_text(encoding="utf-8")
-    for needed in ("SMS Spam Collection", "Almeida", "archive.ics.uci.edu/dataset/228", "cross-validat",
-                   "scripts/build-bundled-models.sh spam"):
-        assert needed in card, needed
-
-
 # Reviews written for this test: film, product and restaurant, short and long, negations among them. The
 # sentiment model trained on the project's written reviews called "I didn't like it." positive (0.86).
 SENTIMENT_EXAMPLES = [
@@ -87,18 +72,24 @@ SENTIMENT_EXAMPLES = [
 ]
 
 
-def test_sentiment_model_on_real_kinds_of_review():
-    texts = [text for text, _ in SENTIMENT_EXAMPLES]
-    result = run_textrnn("predict", "-m", "sentiment", "--json", input="".join(t + "\n" for t in texts))
+@pytest.mark.parametrize("name,examples", [("spam", SPAM_EXAMPLES), ("sentiment", SENTIMENT_EXAMPLES)])
+def test_bundled_classifier_on_everyday_texts(name, examples):
+    texts = [text for text, _ in examples]
+    result = run_textrnn("predict", "-m", name, "--json", input="".join(t + "\n" for t in texts))
     assert result.returncode == 0, result.stderr
     got = [(row["text"], row["label"]) for row in map(json.loads, result.stdout.splitlines())]
-    assert got == SENTIMENT_EXAMPLES
+    assert got == examples
 
 
-def test_sentiment_model_card():
-    card = (PRETRAINED / "sentiment" / "README.md").read_text(encoding="utf-8")
-    for needed in ("Maas", "Socher", "Kotzias", "scripts/build-bundled-models.sh sentiment", "held out"):
-        assert needed in card, needed
+@pytest.mark.parametrize("name,needed", [
+    ("spam", ("SMS Spam Collection", "Almeida", "archive.ics.uci.edu/dataset/228", "cross-validat",
+              "scripts/build-bundled-models.sh spam")),
+    ("sentiment", ("Maas", "Socher", "Kotzias", "scripts/build-bundled-models.sh sentiment", "held out")),
+])
+def test_bundled_model_card(name, needed):
+    card = (PRETRAINED / name / "README.md").read_text(encoding="utf-8")
+    for fragment in needed:
+        assert fragment in card, fragment
 
 
 def test_sentiment_model_offline():
