@@ -33,8 +33,9 @@ TRAIN_ARGS = ["--hidden-size", "256", "--embedding-size", "128", "--attention", 
               "--batch-size", "64", "--lr", "2e-3", "--epochs", "4", "--patience", "1", "--seed", "1"]
 
 
-def make_split(data: Path, work: Path, max_words: int, test: int, seed: int) -> dict:
-    """Write work/train.tsv and work/test.tsv as described above; return the counts."""
+def make_split(data: Path, work: Path, max_words: int, test: int, seed: int, extra: Path | None = None) -> dict:
+    """Write work/train.tsv and work/test.tsv as described above; return the counts. `extra`: a folder of
+    more source<TAB>target pairs for training (the project's corpora/en-fr), less any whose source is held out."""
     from textrnn.data.translate import ParallelSource, read_pairs
 
     pairs = [(s, t) for s, t in read_pairs(ParallelSource(str(data)))
@@ -50,11 +51,14 @@ def make_split(data: Path, work: Path, max_words: int, test: int, seed: int) -> 
         else:
             train.append((s, t))
     test_pairs = [(s, references[s]) for s in sources[:test]]
+    added = [(s, t) for s, t in read_pairs(ParallelSource(str(extra))) if s not in held_out] if extra else []
+    train += added
     work.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train.tsv", train), ("test.tsv", test_pairs)):
         (work / name).write_text("".join(f"{s}\t{t}\n" for s, t in rows), encoding="utf-8")
     return {"pairs_all": sum(1 for _ in read_pairs(ParallelSource(str(data)))), "pairs_max_words": len(pairs),
-            "train_pairs": len(train), "test_sentences": len(test_pairs), "max_words": max_words, "seed": seed}
+            "train_pairs": len(train), "extra_pairs": len(added), "test_sentences": len(test_pairs), "max_words": max_words,
+            "seed": seed}
 
 
 def train(work: Path, model: Path, threads: int) -> float:
@@ -77,6 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-words", type=int, default=5)
     parser.add_argument("--test", type=int, default=1000, help="held-out English sentences")
     parser.add_argument("--seed", type=int, default=13, help="seed of the held-out split")
+    parser.add_argument("--extra", type=Path, help="a folder of more pairs for training only (corpora/en-fr)")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared CPU)")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     from textrnn.tasks.translate import evaluate
 
     torch.set_num_threads(args.threads)
-    split = make_split(args.data, args.work, args.max_words, args.test, args.seed)
+    split = make_split(args.data, args.work, args.max_words, args.test, args.seed, args.extra)
     model = args.model or args.work / "model"
     train_seconds = None
     if args.model is None and (args.retrain or not (model / checkpoint.CONFIG).is_file()):
