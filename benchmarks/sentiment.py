@@ -36,7 +36,7 @@ RUNS = {
                      ["sst2-dev"]),
     "sst2-ulm": ("sst2-phrases", f"{FINE_TUNE} --batch-size 64 --epochs 6 --patience 1 --max-length 100",
                  ["sst2-dev"]),
-    "imdb-ulm": ("imdb-train", f"{FINE_TUNE} --batch-size 32 --epochs 2 --patience 1 --max-length 256",
+    "imdb-ulm": ("imdb-train", f"{FINE_TUNE} --batch-size 32 --epochs 2 --patience 1 --max-length 400",
                  ["imdb-valid"]),
     "sentiment-ulm": ("sentiment-train", f"{FINE_TUNE} --batch-size 32 --epochs 2 --patience 1 --max-length 256",
                       ["sst2-dev", "imdb-valid", "uci-test"]),
