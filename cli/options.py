@@ -61,3 +61,12 @@ Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted 
 Quiet = Annotated[int, typer.Option(
     "--quiet", "-q", count=True,
     help="-q: only a line per epoch, no progress bar or lines; -qq: nothing but errors and the result.")]
+
+# Options that a starting model (--init, --encoder) fills in when they are not given.
+FromTokenizer = Annotated[Optional[str], typer.Option(
+    "--tokenizer", "-t", help="spacy, nltk, char or whitespace (default: spacy, or the model it starts from's).")]
+FromLang = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language code for the spacy tokenizer (default: en, or the model it starts from's).")]
+FromCell = Annotated[Optional[str], typer.Option("--cell", help="rnn, lstm or gru (default: lstm).")]
+FromNonlinearity = Annotated[Optional[str], typer.Option(
+    "--nonlinearity", help="For --cell rnn: tanh or relu (default: tanh).")]

@@ -19,10 +19,8 @@ def classify(
     label_column: opt.LabelColumn = None,
     data_format: opt.DataFormat = "auto",
     label_map: opt.LabelMap = None,
-    tokenizer: Annotated[Optional[str], typer.Option(
-        "--tokenizer", "-t", help="spacy, nltk, char or whitespace (default: spacy, or the encoder's).")] = None,
-    lang: Annotated[Optional[str], typer.Option(
-        "--lang", help="Language code for the spacy tokenizer (default: en, or the encoder's).")] = None,
+    tokenizer: opt.FromTokenizer = None,
+    lang: opt.FromLang = None,
     lowercase: opt.Lowercase = False,
     max_length: Annotated[int, typer.Option(
         "--max-length", help="Longer texts keep their first N tokens; a note says how many.")] = 400,
@@ -32,9 +30,8 @@ def classify(
         "--encoder", help="Start the embedding and recurrent layers from this language model (a directory or "
                           "bundled name): its tokenizer, vocabulary and sizes are used. Pair with --layer-lr-decay.")
     ] = None,
-    cell: Annotated[Optional[str], typer.Option("--cell", help="rnn, lstm or gru (default: lstm).")] = None,
-    nonlinearity: Annotated[Optional[str], typer.Option(
-        "--nonlinearity", help="For --cell rnn: tanh or relu (default: tanh).")] = None,
+    cell: opt.FromCell = None,
+    nonlinearity: opt.FromNonlinearity = None,
     layers: Annotated[Optional[int], typer.Option("--layers", help="Stacked recurrent layers (default: 1).")] = None,
     hidden_size: Annotated[Optional[int], typer.Option(
         "--hidden-size", help="Units per recurrent layer (default: 128).")] = None,

@@ -16,14 +16,11 @@ def lm(
     init: Annotated[Optional[str], typer.Option(
         "--init", help="Continue training this language model (a directory or bundled name) on CORPUS: its "
                        "tokenizer, vocabulary and sizes are kept; new words seen --min-freq times are added.")] = None,
-    tokenizer: Annotated[Optional[str], typer.Option(
-        "--tokenizer", "-t", help="spacy, nltk, char or whitespace (default: spacy, or the --init model's).")] = None,
-    lang: Annotated[Optional[str], typer.Option(
-        "--lang", help="Language code for the spacy tokenizer (default: en, or the --init model's).")] = None,
+    tokenizer: opt.FromTokenizer = None,
+    lang: opt.FromLang = None,
     lowercase: opt.Lowercase = False,
-    cell: Annotated[Optional[str], typer.Option("--cell", help="rnn, lstm or gru (default: lstm).")] = None,
-    nonlinearity: Annotated[Optional[str], typer.Option(
-        "--nonlinearity", help="For --cell rnn: tanh or relu (default: tanh).")] = None,
+    cell: opt.FromCell = None,
+    nonlinearity: opt.FromNonlinearity = None,
     layers: Annotated[Optional[int], typer.Option("--layers", help="Stacked recurrent layers (default: 2).")] = None,
     hidden_size: Annotated[Optional[int], typer.Option(
         "--hidden-size", help="Units per recurrent layer (default: 256).")] = None,
