@@ -44,7 +44,7 @@ def test_classifier_starts_from_the_language_models_encoder(lm):
     from textrnn import checkpoint, transfer
     from textrnn.models.classifier import Classifier, ClassifierConfig
 
-    saved = transfer.read_encoder(lm)
+    saved = transfer.read_lm(lm)
     arch = transfer.encoder_arch(saved, {"pooling": "concat"}, lm)
     net = Classifier(ClassifierConfig(vocab_size=len(saved.vocabs["text"]), num_labels=2, **arch))
     transfer.copy_encoder(net, transfer.lm_weights(lm))

@@ -28,11 +28,12 @@ _FLAG = {"embedding_size": "--embedding-size", "hidden_size": "--hidden-size", "
          "cell": "--cell", "nonlinearity": "--nonlinearity", "bidirectional": "--bidirectional"}
 
 
-def read_encoder(path: str | Path) -> checkpoint.Saved:
-    """The Saved description of a language model to start a classifier from; anything else is refused."""
+def read_lm(path: str | Path, flag: str = "--encoder") -> checkpoint.Saved:
+    """The Saved description of a language model to start from (`flag` names the option, for the message);
+    a model of another task is refused."""
     config = checkpoint.read_config(path)
     if config["task"] != "lm":
-        raise WrongTaskError(f"--encoder {path} is a {config['task']} model; it must be a language model",
+        raise WrongTaskError(f"{flag} {path} is a {config['task']} model; it must be a language model",
                              hint="train one with: textrnn train lm CORPUS -o DIR")
     from textrnn.text import Vocab
 
@@ -118,17 +119,6 @@ def grow_rows(weight: "torch.Tensor", rows: int) -> "torch.Tensor":
     if rows == 0:
         return weight
     return torch.cat([weight, weight.mean(0, keepdim=True).expand(rows, *weight.shape[1:])])
-
-
-def read_init(path: str | Path) -> checkpoint.Saved:
-    """The Saved description of a language model to continue training; anything else is refused."""
-    config = checkpoint.read_config(path)
-    if config["task"] != "lm":
-        raise WrongTaskError(f"--init {path} is a {config['task']} model; it must be a language model")
-    from textrnn.text import Vocab
-
-    vocabs = {side: Vocab.load(checkpoint.resolve(path) / f) for side, f in config["vocabs"].items()}
-    return checkpoint.saved_from_config(config, vocabs)
 
 
 LM_SHAPE = ("embedding_size", "hidden_size", "num_layers", "cell", "nonlinearity", "softmax", "tie_weights")

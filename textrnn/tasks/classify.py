@@ -83,7 +83,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     if saved is None and encoder is not None:
         if embeddings is not None:
             raise ConfigError("--embeddings and --encoder both set the word vectors; give one of them")
-        lm = transfer.read_encoder(encoder)
+        lm = transfer.read_lm(encoder, "--encoder")
         transfer.check_tokenizer(lm, transfer.asked_tokenizer(data), encoder)
     tokenizer = saved.tokenizer("text") if saved else lm.tokenizer("text") if lm else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))

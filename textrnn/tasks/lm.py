@@ -89,7 +89,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     started = started or time.time()
     from textrnn.models.language_model import LanguageModel, LanguageModelConfig
 
-    base = transfer.read_init(init) if init is not None and not resume else None
+    base = transfer.read_lm(init, "--init") if init is not None and not resume else None
     if base is not None:
         transfer.check_tokenizer(base, transfer.asked_tokenizer(data), init)
         transfer.check_arch(base.model_config, model or {}, init)
