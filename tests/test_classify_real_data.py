@@ -195,3 +195,41 @@ def test_predict_says_which_texts_were_cut_and_how_many(model):
     assert "note: 2 of 3 texts were longer than the model reads" in result.stderr
     plain = run_textrnn("predict", "-m", str(model), short)
     assert plain.returncode == 0 and "longer than the model reads" not in plain.stderr
+
+
+# Which tokens a long text keeps --------------------------------------------------------------------
+
+def test_truncate_keeps_the_head_the_tail_or_both():
+    from textrnn.data.classify import truncate
+
+    tokens = [str(i) for i in range(10)]
+    assert truncate(tokens, 4, "head") == ["0", "1", "2", "3"]
+    assert truncate(tokens, 4, "tail") == ["6", "7", "8", "9"]
+    assert truncate(tokens, 8, "head+tail") == ["0", "1", "4", "5", "6", "7", "8", "9"]
+    assert truncate(tokens[:3], 4, "tail") == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("how, learns", [("tail", True), ("head", False)])
+def test_truncate_tail_reads_the_verdict_at_the_end(tmp_path, how, learns):
+    """Every text opens with the same filler and ends with its verdict: only a model that keeps the tail sees it,
+    at training and when the saved model predicts."""
+    filler = "so here is what i thought about the film after seeing it twice"
+    rows = [f"{label} {filler} {verdict}\n" for i in range(40) for label, verdict in
+            [("pos", ["great", "lovely", "wonderful"][i % 3]), ("neg", ["awful", "boring", "dreadful"][i % 3])]]
+    data = _write(tmp_path / "train.txt", rows)
+    model = tmp_path / "model"
+    result = run_textrnn("train", "classify", str(data), "-o", str(model), "--epochs", "4", "--lr", "0.01",
+                         "--max-length", "4", "--truncate", how, *TINY, env={"TEXTRNN_CACHE": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stderr
+    assert json.loads((model / "config.json").read_text())["training"]["data"]["truncate"] == how
+    dev = _write(tmp_path / "dev.txt", [f"{label} {filler} {word}\n" for label, word in
+                                        [("pos", "great"), ("neg", "awful"), ("pos", "wonderful"),
+                                         ("neg", "boring")] * 5])
+    report = json.loads(run_textrnn("evaluate", str(model), str(dev), "--json").stdout)
+    assert (report["accuracy"] == 1.0) is learns
+
+
+def test_an_unknown_truncation_is_one_line(tmp_path):
+    data = _write(tmp_path / "train.txt", _rows(8))
+    result = run_textrnn("train", "classify", str(data), "-o", str(tmp_path / "m"), "--truncate", "middle", *TINY)
+    one_line_error(result, 2, "middle", "head+tail")

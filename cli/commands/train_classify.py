@@ -23,7 +23,11 @@ def classify(
     lang: opt.FromLang = None,
     lowercase: opt.Lowercase = False,
     max_length: Annotated[int, typer.Option(
-        "--max-length", help="Longer texts keep their first N tokens; a note says how many.")] = 400,
+        "--max-length", help="Longer texts keep N tokens (see --truncate); a note says how many were cut.")] = 400,
+    truncate: Annotated[str, typer.Option(
+        "--truncate", help="Which tokens a longer text keeps: head (its first N), tail (its last N) or head+tail "
+                           "(the first quarter and the last three quarters: a review's verdict is often at its "
+                           "end).")] = "head",
     fold_digits: Annotated[bool, typer.Option(
         "--fold-digits", help="Read every digit as 0, so unseen numbers (phone numbers, prices) share tokens.")] = False,
     encoder: Annotated[Optional[str], typer.Option(
@@ -98,7 +102,8 @@ def classify(
              "word_dropout": word_dropout,
              "subword_buckets": subwords}
     config = task.ClassifyDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
-                                     max_vocab=max_vocab, max_length=max_length, fold_digits=fold_digits,
+                                     max_vocab=max_vocab, max_length=max_length, truncate=truncate,
+                                     fold_digits=fold_digits,
                                      valid_fraction=valid_fraction, text_column=text_column,
                                      label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,

@@ -12,11 +12,11 @@ WIDE = 6  # up to this many labels get a probability column each
 
 
 def truncation_note(count: int, max_length: int | None = None, total: int | None = None) -> None:
-    """On stderr, when texts were longer than the model reads: how many, and that only their start was read."""
+    """On stderr, when texts were longer than the model reads: how many, and the length they were cut to."""
     if count:
         of = f" of {total:,}" if total is not None else ""
         limit = f"--max-length {max_length:,} tokens" if max_length else "the --max-length it was trained with"
-        cut = f"their first {max_length:,} tokens" if max_length else "that length"
+        cut = f"{max_length:,} tokens" if max_length else "that length"
         note(f"{count:,}{of} texts were longer than the model reads ({limit}): they were cut to {cut}")
 
 

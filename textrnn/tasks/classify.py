@@ -11,11 +11,11 @@ from typing import Any
 
 from textrnn import checkpoint, transfer
 from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, fold_digits,
-                                   label_order, load_examples, stratified_split)
+                                   label_order, load_examples, stratified_split, TRUNCATIONS)
 from textrnn.data.corpus import token_lists
 from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
-from textrnn.errors import ConfigError, InputError, TrainingError
+from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
 from textrnn.tasks.common import check_task, load_for, locks_output, prepare_output, record_run, resume_saved
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import Vocab, get_tokenizer
@@ -34,7 +34,8 @@ class ClassifyDataConfig:
     lowercase: bool | None = None  # None: False, or the encoder's
     min_freq: int = 1
     max_vocab: int | None = 30_000
-    max_length: int = 400  # longer texts keep their first max_length tokens
+    max_length: int = 400  # longer texts keep max_length tokens, as `truncate` says
+    truncate: str = "head"  # head, tail or head+tail (see data.classify.truncate)
     fold_digits: bool = False  # every digit becomes 0: unseen numbers share tokens (spam's phone numbers, prices)
     valid_fraction: float = 0.1  # stratified, when no validation data is given
     text_column: str | None = None  # None: detect (by name, else by content)
@@ -46,6 +47,8 @@ class ClassifyDataConfig:
         object.__setattr__(self, "label_map", parse_label_map(self.label_map))  # a dict from here on
         if self.max_length < 1:
             raise ConfigError(f"max-length must be at least 1, got {self.max_length}")
+        if self.truncate not in TRUNCATIONS:
+            raise UnknownNameError("truncation", self.truncate, TRUNCATIONS)
         if not 0 < self.valid_fraction < 1:
             raise ConfigError(f"valid-fraction must be between 0 and 1, got {self.valid_fraction}")
 
@@ -105,9 +108,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                    transfer.lm_weights(encoder) if lm else None)
     subwords = net.config.subwords
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
-                        subwords)
+                        subwords, data.truncate)
     valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids,
-                        subwords)
+                        subwords, data.truncate)
 
     trainer = Trainer(training, Monitor("macro_f1", "max", tie_break="loss"), out, callbacks)
     meta = {"corpus": _name(source), "valid": _name(_source(valid)) if valid is not None else
@@ -156,7 +159,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                                             "truncated_texts": train_data.truncated + valid_data.truncated})
 
 
-_MODEL_DATA = ("max_length", "fold_digits")  # data options that the saved model needs at inference
+_MODEL_DATA = ("max_length", "truncate", "fold_digits")  # data options that the saved model needs at inference
 
 
 def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig, seed: int):
@@ -301,12 +304,14 @@ class ClassifierRunner:
         data = self.saved.training.get("data", {})
         self.max_length = data.get("max_length", ClassifyDataConfig.max_length)
         self.fold_digits = data.get("fold_digits", False)
+        self.truncate = data.get("truncate", "head")
 
     def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
         tokenized = list(self.tokenizer.pipe(texts))
         if self.fold_digits:
             tokenized = [fold_digits(tokens) for tokens in tokenized]
-        encoded = encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords)
+        encoded = encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords,
+                         how=self.truncate)
         probs = class_probabilities(self.net, encoded, batch_size)
         results = []
         for text, tokens, p in zip(texts, tokenized, probs.tolist()):
@@ -350,7 +355,7 @@ def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_
     check_known(data.labels, runner.labels, _name(source), label_map)
     label_ids = {label: i for i, label in enumerate(runner.labels)}
     encoded = encode(_tokens(data.tokens, runner.fold_digits), runner.vocab, runner.max_length, data.labels, label_ids,
-                     runner.net.config.subwords)
+                     runner.net.config.subwords, runner.truncate)
     probs = class_probabilities(runner.net, encoded, batch_size)
     result = report(encoded.labels.tolist(), probs.argmax(1).tolist(), runner.labels)
     return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result,
