@@ -58,12 +58,13 @@ if build sentiment; then
   work=$(mktemp -d)
   TEXTRNN_DATA="$data" python scripts/sentiment_data.py "$work"
   OMP_NUM_THREADS=1 textrnn train lm "$work/imdb-lm.txt" -o "$work/imdb-lm" -q --lowercase --layers 2 \
-    --hidden-size 256 --embedding-size 256 --softmax adaptive --bptt 70 --batch-size 64 --epochs 1 --dropout 0.1 \
-    --embedding-dropout 0.05 --output-dropout 0.1 --max-vocab 24000 --min-freq 3 --valid-fraction 0.02 --seed 1
+    --hidden-size 256 --embedding-size 256 --softmax adaptive --bptt 70 --batch-size 64 --epochs 1 --optimizer adam \
+    --lr 2e-3 --dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 --max-vocab 24000 --min-freq 3 \
+    --valid-fraction 0.02 --seed 1
   keep_card sentiment
   OMP_NUM_THREADS=1 textrnn train classify "$work/sentiment-train.tsv" -o "$out/sentiment" --overwrite -q \
     --encoder "$work/imdb-lm" --pooling concat --dropout 0.3 --batch-size 32 --epochs 2 --patience 1 \
-    --max-length 256 --lr 1e-3 --seed 1
+    --max-length 256 --optimizer adam --lr 1e-3 --seed 1
   textrnn shrink "$out/sentiment"
   for held in sst2-dev imdb-valid uci-test; do textrnn evaluate "$out/sentiment" "$work/$held.tsv"; done
   restore_card sentiment
