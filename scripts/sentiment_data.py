@@ -7,7 +7,8 @@ Every file is `label<TAB>text` with the labels `neg` and `pos`:
 - imdb-train.tsv, imdb-valid.tsv: imdb/train.jsonl split once, stratified, 10% held out (seed 13);
   imdb-lm.txt: the text of imdb-train.tsv, one review per line, for language-model pretraining.
 - sst2-phrases.tsv: GLUE's phrase-level SST-2 training set (no dev or test sentence in it);
-  sst2-dev.tsv: the 872 dev sentences (stsa.binary.dev), never trained on.
+  sst2-dev.tsv: the 872 dev sentences (stsa.binary.dev), never trained on; sst2-text.txt: the text of
+  sst2-phrases.tsv, one phrase per line, to adapt the IMDB language model to SST's text.
 - uci-train.tsv, uci-test.tsv: the Amazon, Yelp and IMDB sentences of UCI's collection, each file split
   once, stratified, 20% held out (seed 13).
 - sentiment-train.tsv: sst2-phrases + imdb-train + uci-train, shuffled (seed 13): the bundled model's data.
@@ -97,7 +98,8 @@ def main(out: Path) -> None:
              "sst2-dev.tsv": sst_dev, "uci-train.tsv": uci_train, "uci-test.tsv": uci_test}
     for name, rows in files.items():
         write(out / name, rows)
-    (out / "imdb-lm.txt").write_text("".join(text + "\n" for _, text in imdb_train), encoding="utf-8")
+    for name, rows in {"imdb-lm.txt": imdb_train, "sst2-text.txt": sst_train}.items():  # unlabelled text
+        (out / name).write_text("".join(text + "\n" for _, text in rows), encoding="utf-8")
     combined = sst_train + imdb_train + uci_train
     random.Random(SEED).shuffle(combined)
     write(out / "sentiment-train.tsv", combined)
