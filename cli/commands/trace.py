@@ -35,6 +35,7 @@ def trace(
     """
     from textrnn.errors import InputError
     from textrnn.inspect import trace as run
+    from textrnn.inspect.files import target
 
     from ..render.trace import show
     from .predict import DEFAULT_MODEL
@@ -43,6 +44,9 @@ def trace(
         text = sys.stdin.read().rstrip("\r\n")
     if k < 1:
         raise InputError(f"-k must be at least 1, got {k}")
+    for path in (plot, html):
+        if path is not None:
+            target(path)  # checked before the trace is made, not after
     result = run(text, model or DEFAULT_MODEL, gates=gates or html is not None, k=k, all_tokens=all_tokens,
                  device=device)
     for message in [] if quiet else result.notes:

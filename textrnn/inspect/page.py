@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from textrnn.inspect.page_template import SCRIPT, STYLE
+from textrnn.inspect.files import target
 from textrnn.inspect.trace import Trace
 
 PAGE = """<!doctype html>
@@ -63,7 +64,7 @@ def page(trace: Trace) -> str:
 
 def write_page(trace: Trace, path: str | Path) -> Path:
     """Write the page to `path`, whole or not at all."""
-    path = Path(path)
+    path = target(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(page(trace), encoding="utf-8")
     tmp.replace(path)

@@ -257,6 +257,7 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "End") show(steps.length - 1);
   else if (e.key === " ") { e.preventDefault(); play(); }
 });
-const asked = /step=(\d+)/.exec(location.hash);
-show(asked ? Number(asked[1]) - 1 : 0);
+const asked = () => { const m = /step=(\d+)/.exec(location.hash); return m ? Number(m[1]) - 1 : null; };
+window.addEventListener("hashchange", () => { if (asked() !== null && asked() !== current) show(asked()); });
+show(asked() ?? 0);
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textrnn.inspect.files import target
 from textrnn.inspect.trace import Trace
 
 WIDE = 15  # up to this many steps, each gets room for its three likeliest words
@@ -45,7 +46,7 @@ def write_picture(trace: Trace, path: str | Path, all_layers: bool = False, dpi:
             _says(ax, reading)
     axes[0, 0].set_title(title, loc="left", fontsize=11)
     fig.tight_layout()
-    path = Path(path)
+    path = target(path)
     tmp = path.with_name(path.name + ".tmp")
     fig.savefig(tmp, format="png")
     plt.close(fig)
