@@ -27,7 +27,7 @@ def write_picture(trace: Trace, path: str | Path, all_layers: bool = False, dpi:
         if trace.gates:
             rows.append(("gates", reading, tracks[0], 1.3))
         if any(reading.predictions):
-            rows.append(("says", reading, None, 0.9 if len(reading.tokens) <= WIDE else 1.3))
+            rows.append(("says", reading, None, 0.45 if len(reading.tokens) <= WIDE else 1.1))
     steps = max(len(r.tokens) for r in trace.readings)
     width = 2.5 + steps * (1.1 if steps <= WIDE else 0.35)
     fig, axes = plt.subplots(len(rows), 1, figsize=(width, sum(r[3] for r in rows) + 0.45 * len(rows) + 0.3),
