@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import options as opt
-from ..output import Output, note
+from ..output import Output
 
 
 def trace(
@@ -41,6 +41,8 @@ def trace(
     from .predict import DEFAULT_MODEL
 
     if text == "-":
+        if sys.stdin.isatty():
+            raise InputError("no text on stdin", hint='pipe a text in, or give it: textrnn trace "I love eating"')
         text = sys.stdin.read().rstrip("\r\n")
     if k < 1:
         raise InputError(f"-k must be at least 1, got {k}")
@@ -49,22 +51,4 @@ def trace(
             target(path)  # checked before the trace is made, not after
     result = run(text, model or DEFAULT_MODEL, gates=gates or html is not None, k=k, all_tokens=all_tokens,
                  device=device)
-    for message in [] if quiet else result.notes:
-        note(message)
-    out = Output(as_json)
-    if as_json:
-        out.json(result.to_dict())
-    else:
-        show(result, out, all_layers=all_layers, gates=gates)
-    if plot is not None:
-        from textrnn.inspect.picture import write_picture
-
-        write_picture(result, plot, all_layers=all_layers)
-        if not quiet:
-            note(f"wrote {plot}")
-    if html is not None:
-        from textrnn.inspect.page import write_page
-
-        write_page(result, html)
-        if not quiet:
-            note(f"wrote {html}")
+    show(result, Output(as_json), all_layers=all_layers, gates=gates, plot=plot, html=html, quiet=quiet)

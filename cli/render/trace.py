@@ -4,18 +4,42 @@ the state, the gates, and what the model would say there. Tab-separated figures 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-from ..output import Output
+from ..output import Output, note
 
 NEGATIVE, ZERO, POSITIVE = (70, 130, 240), (40, 40, 40), (240, 80, 50)
 HALF_BLOCK = "▀"  # foreground: one unit, background: the next; two units per character
 
 
-def show(trace, out: Output, all_layers: bool = False, gates: bool = False) -> None:
-    """Each reading of `trace` as a table (terminal) or tab-separated lines (pipe). all_layers: every layer's
-    tracks, else the top layer's (both directions); gates: the mean gate activations per step."""
+def show(trace, out: Output, all_layers: bool = False, gates: bool = False, plot: Path | None = None,
+         html: Path | None = None, quiet: bool = False) -> None:
+    """The trace's notes on stderr (unless quiet); its figures as JSON, tables (terminal) or tab-separated lines
+    (pipe); and its picture and page when asked for. all_layers: every layer's tracks, else the top layer's
+    (both directions); gates: the mean gate activations per step."""
+    for message in [] if quiet else trace.notes:
+        note(message)
+    if out.as_json:
+        out.json(trace.to_dict())
+    else:
+        _readings(trace, out, all_layers, gates)
+    if plot is not None:
+        from textrnn.inspect.picture import write_picture
+
+        write_picture(trace, plot, all_layers=all_layers)
+        if not quiet:
+            note(f"wrote {plot}")
+    if html is not None:
+        from textrnn.inspect.page import write_page
+
+        write_page(trace, html)
+        if not quiet:
+            note(f"wrote {html}")
+
+
+def _readings(trace, out: Output, all_layers: bool, gates: bool) -> None:
     for i, reading in enumerate(trace.readings):
-        tracks = reading.tracks if all_layers else _top(reading.tracks)
+        tracks = reading.tracks if all_layers else reading.top_tracks()
         shown_gates = list(trace.gates) if gates else []
         if out.rich:
             _table(trace, reading, tracks, shown_gates, out)
@@ -23,12 +47,6 @@ def show(trace, out: Output, all_layers: bool = False, gates: bool = False) -> N
             if i:
                 out.line("")
             _plain(reading, tracks, shown_gates, out)
-
-
-def _top(tracks: list) -> list:
-    """The top layer's tracks: the last one, and the one before it when that is its backward twin."""
-    top = tracks[-1].name.removesuffix(" backward")
-    return [t for t in tracks if t.name.removesuffix(" backward") == top]
 
 
 def _plain(reading, tracks: list, gates: list[str], out: Output) -> None:

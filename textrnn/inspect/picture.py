@@ -22,7 +22,7 @@ def write_picture(trace: Trace, path: str | Path, all_layers: bool = False, dpi:
 
     rows = []  # (kind, reading, track or None, height in inches)
     for reading in trace.readings:
-        tracks = reading.tracks if all_layers else top_tracks(reading.tracks)
+        tracks = reading.tracks if all_layers else reading.top_tracks()
         rows += [("state", reading, t, 1.2 if t.states.shape[1] <= 64 else 2.2) for t in tracks]
         if trace.gates:
             rows.append(("gates", reading, tracks[0], 1.3))
@@ -52,12 +52,6 @@ def write_picture(trace: Trace, path: str | Path, all_layers: bool = False, dpi:
     plt.close(fig)
     tmp.replace(path)
     return path
-
-
-def top_tracks(tracks: list) -> list:
-    """The top layer's tracks: the last one, with its backward twin if it has one."""
-    top = tracks[-1].name.removesuffix(" backward")
-    return [t for t in tracks if t.name.removesuffix(" backward") == top]
 
 
 def _heatmap(fig, ax, bar, reading, track) -> None:

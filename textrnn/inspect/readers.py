@@ -37,6 +37,11 @@ class Reading:
     unknown: list[bool] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
 
+    def top_tracks(self) -> list[Track]:
+        """The top layer's tracks: the last one, with its backward twin if it has one."""
+        top = self.tracks[-1].name.removesuffix(" backward")
+        return [t for t in self.tracks if t.name.removesuffix(" backward") == top]
+
 
 def _cap(tokens: list[str], notes: list[str], limit: int = MAX_STEPS, why: str = "") -> list[str]:
     if len(tokens) > limit:
