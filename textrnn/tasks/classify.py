@@ -306,13 +306,18 @@ class ClassifierRunner:
         self.fold_digits = data.get("fold_digits", False)
         self.truncate = data.get("truncate", "head")
 
-    def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
+    def tokens(self, texts: list[str]) -> list[list[str]]:
+        """Each text's tokens as the model reads them (digits folded if it was trained so)."""
         tokenized = list(self.tokenizer.pipe(texts))
-        if self.fold_digits:
-            tokenized = [fold_digits(tokens) for tokens in tokenized]
-        encoded = encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords,
-                         how=self.truncate)
-        probs = class_probabilities(self.net, encoded, batch_size)
+        return [fold_digits(tokens) for tokens in tokenized] if self.fold_digits else tokenized
+
+    def encode(self, tokenized: list[list[str]]) -> Encoded:
+        """Token lists -> ids (and subwords), each cut to the model's length as it was trained."""
+        return encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords, how=self.truncate)
+
+    def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
+        tokenized = self.tokens(texts)
+        probs = class_probabilities(self.net, self.encode(tokenized), batch_size)
         results = []
         for text, tokens, p in zip(texts, tokenized, probs.tolist()):
             best = max(range(len(p)), key=p.__getitem__)

@@ -200,6 +200,7 @@ class Prompt:
     ids: list[int]
     unknown: list[str]
     notes: list[str]
+    tokens: list[str] = field(default_factory=list)  # the tokens read, after the start-of-line token
 
 
 def encode_prompt(text: str, tokenizer, vocab: Vocab) -> Prompt:
@@ -215,7 +216,7 @@ def encode_prompt(text: str, tokenizer, vocab: Vocab) -> Prompt:
         notes.append(f"the prompt has {len(tokens)} tokens; only the last {MAX_PROMPT_TOKENS} are used")
         tokens = tokens[-MAX_PROMPT_TOKENS:]
     # Start as a line starts in training: right after an end-of-line token.
-    return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes)
+    return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes, tokens)
 
 
 def _is_word(token: str) -> bool:
@@ -245,17 +246,23 @@ class LanguageModelRunner:
 
         prompt = encode_prompt(text, self.tokenizer, self.vocab)
         logits, _ = self._run_prompt(prompt)
-        probs = torch.softmax(logits.float(), dim=-1)
-        order = torch.argsort(probs, descending=True).tolist()
+        results = self.top_tokens(torch.softmax(logits.float(), dim=-1), k, all_tokens)
+        return {"prompt": text, "predictions": results, "unknown": prompt.unknown, "notes": prompt.notes}
+
+    def top_tokens(self, probs, k: int = 5, all_tokens: bool = False) -> list[dict[str, Any]]:
+        """probs (V,) -> the k likeliest tokens as {"token", "probability"}: words only unless all_tokens (or
+        a character model), never a special token."""
+        import torch
+
         results = []
-        for i in order:
+        for i in torch.argsort(probs, descending=True).tolist():
             token = self.vocab.itos[i]
             if i in (PAD_ID, UNK_ID, BOS_ID, EOS_ID) or not (all_tokens or self.char_level or _is_word(token)):
                 continue
             results.append({"token": token, "probability": probs[i].item()})
             if len(results) == k:
                 break
-        return {"prompt": text, "predictions": results, "unknown": prompt.unknown, "notes": prompt.notes}
+        return results
 
     def generate(self, prompt_text: str, n: int = 30, temperature: float = 0.8, top_k: int = 0,
                  top_p: float = 1.0, seed: int | None = None, beam: int = 0,
