@@ -16,6 +16,7 @@ from textrnn.errors import InputError, OutputExistsError, WrongTaskError
 
 if TYPE_CHECKING:
     from textrnn.checkpoint import Saved
+    from textrnn.text import Vocab
 
 TASK_NAMES = {"lm": "language model", "classify": "classifier", "translate": "translation model"}
 
@@ -100,8 +101,24 @@ def check_task(model: str | Path, task: str) -> dict:
 
 
 def load_for(model: str | Path, task: str, device: str = "cpu") -> tuple[object, "Saved"]:
+    """The model (on `device`, "auto" resolved; a device this machine lacks refused) and its metadata."""
+    from textrnn.devices import pick_device
+
+    device = pick_device(device)
     check_task(model, task)
     return checkpoint.load(model, device)
+
+
+def build_vocab(token_lists, min_freq: int, max_vocab: int | None, side: str = "") -> "Vocab":
+    """The training data's vocabulary, refused when --min-freq leaves no token in it (a model of <unk> alone)."""
+    from textrnn.text import Vocab
+    from textrnn.text.vocab import SPECIALS
+
+    vocab = Vocab.build(token_lists, min_freq, max_vocab)
+    if len(vocab) <= len(SPECIALS):
+        raise InputError(f"no {side}token of the training data is seen --min-freq {min_freq:,} times or more: the "
+                         f"vocabulary would be empty", hint="lower --min-freq")
+    return vocab
 
 
 def resume_saved(out_dir: Path) -> "Saved":
