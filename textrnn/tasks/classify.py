@@ -17,7 +17,7 @@ from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError
 from textrnn.ranges import check_fields
-from textrnn.tasks.common import (build_vocab, check_task, load_for, locks_output, prepare_output,
+from textrnn.tasks.common import (build_vocab, check_resume, check_task, load_for, locks_output, prepare_output,
                                   record_run, resume_saved)
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import get_tokenizer
@@ -74,6 +74,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
 
     output = prepare_output(out_dir, overwrite, resume)
     out = output.path
+    if resume:
+        check_resume(out, training, asdict(data), model)
     source = _source(corpus)
     saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
@@ -123,6 +125,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                            "val_ppl": lm.metrics.get("val_ppl")}
     if resume:
         meta = {**saved.training, **meta}
+    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
     reports: dict[str, dict] = {}
 
     def evaluate_valid(m) -> dict[str, float]:

@@ -15,7 +15,7 @@ from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, w
 from textrnn.data.sources import Source
 from textrnn.errors import InputError
 from textrnn.ranges import check, check_fields
-from textrnn.tasks.common import (build_vocab, load_for, locks_output, prepare_output, record_run,
+from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -95,14 +95,18 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         transfer.check_arch(base.model_config, model or {}, init)
     output = prepare_output(out_dir, overwrite, resume)
     out = output.path
+    if resume:
+        check_resume(out, training, asdict(data), model)
+    resumed = resume_saved(out) if resume else None
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
-    tokenizer = base.tokenizer("text") if base else \
+    start = base or resumed  # the tokenizer of the model this run starts from, or continues
+    tokenizer = start.tokenizer("text") if start else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
 
     added: list[str] = []
-    if resume:
-        saved = resume_saved(out)
+    if resumed is not None:
+        saved = resumed
         vocab = saved.vocabs["text"]
     elif base is not None:
         vocab, added = transfer.extend_vocab(base.vocabs["text"], _counts(train_ds), data.min_freq, data.max_vocab,
@@ -142,6 +146,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                         "val_ppl_before": base.metrics.get("val_ppl")}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
+    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
 
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}

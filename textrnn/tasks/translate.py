@@ -17,7 +17,7 @@ from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
 from textrnn.ranges import check, check_fields
-from textrnn.tasks.common import (build_vocab, load_for, locks_output, prepare_output, record_run,
+from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
@@ -101,6 +101,8 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
 
     output = prepare_output(out_dir, overwrite, resume)
     out = output.path
+    if resume:
+        check_resume(out, training, asdict(config), model)
     pairs = as_parallel(data)
     langs = (config.tgt_lang, config.src_lang) if pairs.reverse else (config.src_lang, config.tgt_lang)
     src_tok, tgt_tok = (get_tokenizer(config.tokenizer, lang, config.lowercase) for lang in langs)
@@ -159,6 +161,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
             "train": asdict(training), "device": trainer.device}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
+    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
 
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
