@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from .errors import debug, exit_code_for, render_error
-from .output import warn
+from .output import stdout_closed, warn
 
 
 class ErrorBoundary(TyperGroup):
@@ -21,6 +21,9 @@ class ErrorBoundary(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`textrnn generate | head -1`): it has all it wanted
+            stdout_closed()
+            raise typer.Exit(0) from None
         except Exception as exc:
             if debug() or exit_code_for(exc) is None:
                 raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -28,6 +29,18 @@ class Output:
 
     def print(self, renderable: Any) -> None:
         self.console.print(renderable)
+
+
+def stdout_closed() -> None:
+    """The reader of stdout has gone (`textrnn generate | head -1`), which is no error: point stdout at the null
+    device, so that what is still buffered goes nowhere at exit instead of raising BrokenPipeError again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's captured output)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def note(message: str) -> None:

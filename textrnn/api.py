@@ -12,7 +12,13 @@ from textrnn.tasks import task_module
 
 
 def _accepted(fn, options: dict[str, Any]) -> dict[str, Any]:
-    """The options a task's function takes (each task uses its own subset of the CLI's options)."""
+    """The options a task's function takes (each task uses its own subset of the CLI's options). Every option
+    is checked against its range first, so a value out of range is refused even where the task ignores it."""
+    from textrnn.ranges import RANGES, check
+
+    for name, value in options.items():
+        if name in RANGES:
+            check(name, value)
     params = inspect.signature(fn).parameters
     return {k: v for k, v in options.items() if k in params}
 

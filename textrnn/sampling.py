@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import torch
 
+from textrnn.ranges import check
+
+
+def check_sampling(temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> None:
+    """Refuse values outside their ranges (textrnn.ranges): a NaN temperature, a negative top-k, top-p 0 ..."""
+    check("temperature", temperature)
+    check("top_k", top_k)
+    check("top_p", top_p)
+
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
     """Set to -inf every logit outside the top k and outside the smallest set with mass >= top_p.
@@ -25,8 +34,14 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
 
 def next_token(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
-    """Pick the next id from logits (B, V) -> (B,). Temperature 0 means greedy (argmax)."""
+    """Pick the next id from logits (B, V) -> (B,). Temperature 0 means greedy (argmax).
+
+    The logits are shifted so that their maximum is 0 before dividing (no probability changes), in float64,
+    so that no positive temperature, however small or large, turns them into inf or NaN.
+    """
     if temperature <= 0:
         return logits.argmax(dim=-1)
-    probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)
+    shifted = logits.double() - logits.double().max(dim=-1, keepdim=True).values
+    scaled = torch.where(shifted == 0, 0.0, shifted / temperature)
+    probs = torch.softmax(filter_logits(scaled, top_k, top_p), dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)

@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
+from textrnn.devices import pick_device
+from textrnn.errors import TextrnnError, TrainingError, UnknownNameError
+from textrnn.ranges import check_fields
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS = "resume", "trainer.json", "trainer.pt"
@@ -27,9 +29,6 @@ RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS = "resume", "trainer.json", "trainer.
 
 class Interrupted(TextrnnError):
     """Training was stopped with Ctrl-C; the last completed epoch is saved for --resume."""
-
-
-_FLOAT32_MAX = 3.4028234663852886e38
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise UnknownNameError("optimizer", self.optimizer, OPTIMIZERS)
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if not 0 < self.lr < _FLOAT32_MAX:  # the optimizer multiplies float32 gradients by it
-            raise ConfigError(f"lr must be positive and below 3.4e38, got {self.lr}")
-        if not 1.0 <= self.layer_lr_decay < 1e6:
-            raise ConfigError(f"layer-lr-decay must be 1 (off) or more, got {self.layer_lr_decay}")
-        if not 0 < self.lr_factor < 1:
-            raise ConfigError(f"lr-factor must be between 0 and 1, got {self.lr_factor}")
+        check_fields(self, "epochs", "batch_size", "lr", "weight_decay", "clip", "seed", "patience", "lr_patience",
+                     "lr_factor", "layer_lr_decay")
+        if self.device != "auto":  # a device this machine lacks is refused before any data is read
+            pick_device(self.device)
 
 
 @dataclass(frozen=True)
@@ -111,16 +105,6 @@ class TrainState:
     bad_epochs: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
-
-
-def pick_device(name: str = "auto") -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name}: CUDA is not available on this machine", hint="use --device cpu")
-    return name
 
 
 def seed_everything(seed: int) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textrnn.errors import ConfigError
+from textrnn.ranges import check
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ class DecodeConfig:
     batch_size: int = 64  # sentences decoded together
 
     def __post_init__(self) -> None:
+        check("beam", self.beam)
         if self.beam < 1:
-            raise ConfigError(f"beam must be at least 1, got {self.beam}")
+            raise ConfigError(f"beam must be at least 1 (1: greedy), got {self.beam}")
         if self.batch_size < 1 or self.max_length_ratio <= 0 or self.max_length_extra < 0:
             raise ConfigError("batch_size, max_length_ratio must be positive and max_length_extra >= 0")
 

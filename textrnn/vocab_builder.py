@@ -9,6 +9,7 @@ from pathlib import Path
 from textrnn.data.corpus import load_corpus, tokenize_corpus
 from textrnn.data.sources import Source
 from textrnn.errors import InputError
+from textrnn.ranges import check
 from textrnn.text import Vocab, coverage, get_tokenizer
 
 
@@ -29,6 +30,8 @@ class VocabReport:
 def build_vocab(source: Source, output: str | Path, tokenizer: str = "spacy", lang: str = "en",
                 lowercase: bool = False, column: str = "text", min_freq: int = 1,
                 max_size: int | None = None) -> VocabReport:
+    check("min_freq", min_freq)
+    check("max_size", max_size)
     tok = get_tokenizer(tokenizer, lang, lowercase)
     ds = load_corpus(source)
     tokens = tokenize_corpus(ds, column, tok)

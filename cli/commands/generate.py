@@ -49,9 +49,10 @@ def generate(
         tokens: list[str] = []
         shown = _prompt_text(runner, text)
         stream = out.rich and prompt is not None and not beam
+        generated = runner.generate(text, **options)  # options out of range are refused here, before any output
         if stream:
             out.console.print(text, end="", style="bold", soft_wrap=True)
-        for token in runner.generate(text, **options):
+        for token in generated:
             tokens.append(token)
             if stream:
                 # Detokenize what we have and print only what is new: "word ," becomes "word,".

@@ -33,7 +33,10 @@ def build(
     Example: textrnn vocab build ../shared/data/tiny-shakespeare/input.txt -o vocab.json
     """
     from textrnn.data.sources import Source
+    from textrnn.ranges import check
     from textrnn.vocab_builder import build_vocab
+
+    check("top", top)
 
     report = build_vocab(Source(corpus, errors=encoding_errors, split=split), output, tokenizer, lang, lowercase, column,
                          min_freq, max_size)
@@ -50,7 +53,10 @@ def show(
 
     Example: textrnn vocab show vocab.json --top 10
     """
+    from textrnn.ranges import check
     from textrnn.vocab_builder import read_vocab
+
+    check("top", top)
 
     vocab = read_vocab(vocab_file)
     _show(vocab, top, Output(as_json), {"path": str(vocab_file), "size": len(vocab)})

@@ -27,11 +27,19 @@ def model_class(kind: str):
     return getattr(import_module(module), cls)
 
 
-def build_model(kind: str, config: dict[str, Any]):
-    """Instantiate a model from its kind and a plain dict (as read back from config.json)."""
+def build_model(kind: str, config: dict[str, Any], device: str = "cpu", optimizer: str | None = None):
+    """Instantiate a model from its kind and a plain dict (as read back from config.json), on the CPU.
+
+    A model too large for `device`'s memory is refused before it is allocated (textrnn.models.memory):
+    with `optimizer`, the model is for training with it, and the optimizer's memory is counted too.
+    """
+    from textrnn.models.memory import check_fits
+
     cls = model_class(kind)
     known = {f.name for f in fields(cls.Config)}
     unknown = set(config) - known
     if unknown:
         raise ConfigError(f"{kind} config has unknown fields: {', '.join(sorted(unknown))}")
-    return cls(cls.Config(**config))
+    model_config = cls.Config(**config)
+    check_fits(cls, model_config, device, optimizer)
+    return cls(model_config)

@@ -8,7 +8,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from textrnn.errors import ConfigError, UnknownNameError
+from textrnn.errors import UnknownNameError
+from textrnn.ranges import check
 
 # Stable keys, saved in model configs.
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -32,15 +33,6 @@ def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, 
                        dropout=dropout if num_layers > 1 else 0.0, bidirectional=bidirectional, **kwargs)
 
 
-def check_sizes(**sizes: float) -> None:
-    for name, value in sizes.items():
-        if name == "dropout":
-            if not 0.0 <= value < 1.0:
-                raise ConfigError(f"dropout must be in [0, 1), got {value}")
-        elif value < 1:
-            raise ConfigError(f"{name} must be at least 1, got {value}")
-
-
 def default_dropouts(config, *names: str) -> None:
     """Set each of a frozen config's dropouts left at None to its `dropout`, then check them all.
 
@@ -49,7 +41,7 @@ def default_dropouts(config, *names: str) -> None:
     for name in names:
         if getattr(config, name) is None:
             object.__setattr__(config, name, config.dropout)
-        check_sizes(dropout=getattr(config, name))
+        check(name, getattr(config, name))
 
 
 # Right-padded batches without packing ------------------------------------------------------------

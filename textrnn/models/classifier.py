@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
-from textrnn.models.cells import check_cell, check_sizes, default_dropouts, final_states, make_rnn, run_packed, run_padded
+from textrnn.models.cells import check_cell, default_dropouts, final_states, make_rnn, run_packed, run_padded
+from textrnn.ranges import check_fields
 from textrnn.text.subwords import Subwords
 from textrnn.text.vocab import PAD_ID, UNK_ID
 
@@ -38,12 +39,9 @@ class ClassifierConfig:
 
     def __post_init__(self) -> None:
         check_cell(self.cell, self.nonlinearity)
-        check_sizes(vocab_size=self.vocab_size, embedding_size=self.embedding_size, hidden_size=self.hidden_size,
-                    num_layers=self.num_layers, dropout=self.dropout)
+        check_fields(self, "vocab_size", "embedding_size", "hidden_size", "num_layers", "dropout", "word_dropout",
+                     "subword_buckets")
         default_dropouts(self, "embedding_dropout", "output_dropout")
-        check_sizes(dropout=self.word_dropout)
-        if self.subword_buckets < 0:
-            raise ConfigError(f"subword buckets must be 0 (off) or more, got {self.subword_buckets}")
         _ = self.subwords  # Subwords checks the n-gram sizes
         if self.num_labels < 2:
             raise ConfigError(f"a classifier needs at least 2 labels, got {self.num_labels}")

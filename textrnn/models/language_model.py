@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
-from textrnn.models.cells import check_cell, check_sizes, make_rnn
+from textrnn.models.cells import check_cell, make_rnn
+from textrnn.ranges import check_fields
 from textrnn.text.vocab import PAD_ID
 
 
@@ -32,10 +33,8 @@ class LanguageModelConfig:
 
     def __post_init__(self) -> None:
         check_cell(self.cell, self.nonlinearity)
-        check_sizes(vocab_size=self.vocab_size, embedding_size=self.embedding_size, hidden_size=self.hidden_size,
-                    num_layers=self.num_layers, dropout=self.dropout)
-        check_sizes(dropout=self.embedding_dropout)
-        check_sizes(dropout=self.output_dropout)
+        check_fields(self, "vocab_size", "embedding_size", "hidden_size", "num_layers", "dropout", "embedding_dropout",
+                     "output_dropout", "adaptive_div")
         if self.tie_weights and self.embedding_size != self.hidden_size:
             raise ConfigError(f"tie_weights needs embedding_size == hidden_size "
                               f"(got {self.embedding_size} and {self.hidden_size})")

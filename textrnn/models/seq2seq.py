@@ -20,7 +20,8 @@ from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.attention import ATTENDS_BEFORE_STEP, check_attention, make_attention
-from textrnn.models.cells import check_sizes, default_dropouts, make_rnn
+from textrnn.models.cells import default_dropouts, make_rnn
+from textrnn.ranges import check_fields
 from textrnn.text.vocab import PAD_ID
 
 SEQ2SEQ_CELLS = ("gru", "lstm")
@@ -46,14 +47,11 @@ class Seq2SeqConfig:
         if self.cell not in SEQ2SEQ_CELLS:
             raise UnknownNameError("cell", self.cell, SEQ2SEQ_CELLS)
         check_attention(self.attention)
-        check_sizes(src_vocab_size=self.src_vocab_size, tgt_vocab_size=self.tgt_vocab_size,
-                    embedding_size=self.embedding_size, hidden_size=self.hidden_size, num_layers=self.num_layers,
-                    dropout=self.dropout)
+        check_fields(self, "src_vocab_size", "tgt_vocab_size", "embedding_size", "hidden_size", "num_layers", "dropout",
+                     "label_smoothing")
         default_dropouts(self, "embedding_dropout", "output_dropout")
         if self.bidirectional and self.hidden_size % 2:
             raise ConfigError(f"a bidirectional encoder needs an even hidden_size, got {self.hidden_size}")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
 
 @dataclass

@@ -16,10 +16,12 @@ from textrnn.data.corpus import token_lists
 from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
-from textrnn.tasks.common import check_task, load_for, locks_output, prepare_output, record_run, resume_saved
+from textrnn.ranges import check_fields
+from textrnn.tasks.common import (build_vocab, check_resume, check_task, load_for, locks_output, prepare_output,
+                                  record_run, resume_saved)
 from textrnn.tasks.lm import TrainResult
-from textrnn.text import Vocab, get_tokenizer
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
+from textrnn.text import get_tokenizer
+from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 
 TASK = "classify"
 PREDICT_BATCH = 256
@@ -45,12 +47,9 @@ class ClassifyDataConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label_map", parse_label_map(self.label_map))  # a dict from here on
-        if self.max_length < 1:
-            raise ConfigError(f"max-length must be at least 1, got {self.max_length}")
+        check_fields(self, "min_freq", "max_vocab", "max_length", "valid_fraction")
         if self.truncate not in TRUNCATIONS:
             raise UnknownNameError("truncation", self.truncate, TRUNCATIONS)
-        if not 0 < self.valid_fraction < 1:
-            raise ConfigError(f"valid-fraction must be between 0 and 1, got {self.valid_fraction}")
 
 
 def _source(data: Source | str) -> Source:
@@ -78,6 +77,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
 
     output = prepare_output(out_dir, overwrite, resume)
     out = output.path
+    if resume:
+        check_resume(out, training, asdict(data), model)
     source = _source(corpus)
     saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
@@ -104,7 +105,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    net = _network(saved, training.seed, vectors, out / "resume" if resume else None,
+    net = _network(saved, training, vectors, out / "resume" if resume else None,
                    transfer.lm_weights(encoder) if lm else None)
     subwords = net.config.subwords
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
@@ -127,6 +128,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                            "val_ppl": lm.metrics.get("val_ppl")}
     if resume:
         meta = {**saved.training, **meta}
+    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
     reports: dict[str, dict] = {}
 
     def evaluate_valid(m) -> dict[str, float]:
@@ -190,7 +192,7 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
     if lm is not None:
         vocab, arch = lm.vocabs["text"], transfer.encoder_arch(lm, model or {}, encoder)
     else:
-        vocab = Vocab.build(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
+        vocab = build_vocab(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
         arch = {k: v for k, v in (model or {}).items() if v is not None}
     vectors = None
     if embeddings is not None:
@@ -209,13 +211,14 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
                             tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=order), vectors
 
 
-def _network(saved: checkpoint.Saved, seed: int, vectors, resume_dir: Path | None, lm_state=None):
+def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, resume_dir: Path | None, lm_state=None):
     """The classifier, seeded (the same seed gives the same initial weights), with word vectors or a language
-    model's encoder copied in, or the weights of the run being resumed loaded."""
-    from textrnn.models.classifier import Classifier, ClassifierConfig
+    model's encoder copied in, or the weights of the run being resumed loaded. One too large for the memory
+    is refused before it is allocated."""
+    from textrnn.models import build_model
 
-    seed_everything(seed)
-    net = Classifier(ClassifierConfig(**saved.model_config))
+    seed_everything(training.seed)
+    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
     if vectors is not None:
         from textrnn.embeddings import init_embedding
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textrnn import checkpoint
 from textrnn.atomic_dir import recover
@@ -16,6 +17,8 @@ from textrnn.errors import InputError, OutputExistsError, WrongTaskError
 
 if TYPE_CHECKING:
     from textrnn.checkpoint import Saved
+    from textrnn.text import Vocab
+    from textrnn.training import TrainConfig
 
 TASK_NAMES = {"lm": "language model", "classify": "classifier", "translate": "translation model"}
 
@@ -100,8 +103,63 @@ def check_task(model: str | Path, task: str) -> dict:
 
 
 def load_for(model: str | Path, task: str, device: str = "cpu") -> tuple[object, "Saved"]:
+    """The model (on `device`, "auto" resolved; a device this machine lacks refused) and its metadata."""
+    from textrnn.devices import pick_device
+
+    device = pick_device(device)
     check_task(model, task)
     return checkpoint.load(model, device)
+
+
+def build_vocab(token_lists, min_freq: int, max_vocab: int | None, side: str = "") -> "Vocab":
+    """The training data's vocabulary, refused when --min-freq leaves no token in it (a model of <unk> alone)."""
+    from textrnn.text import Vocab
+    from textrnn.text.vocab import SPECIALS
+
+    vocab = Vocab.build(token_lists, min_freq, max_vocab)
+    if len(vocab) <= len(SPECIALS):
+        raise InputError(f"no {side}token of the training data is seen --min-freq {min_freq:,} times or more: the "
+                         f"vocabulary would be empty", hint="lower --min-freq")
+    return vocab
+
+
+# What a resumed run may change: train longer or with more patience, on another device.
+RESUME_MAY_CHANGE = ("epochs", "patience", "device")
+_TOKENIZER_KEYS = {"tokenizer": "name", "lang": "lang", "lowercase": "lowercase"}
+
+
+def check_resume(out_dir: str | Path, training: "TrainConfig", data: dict[str, Any],
+                 model: dict[str, Any] | None) -> None:
+    """Refuse to resume with options that differ from those the saved run started with (they would be ignored,
+    or silently change the run). Options left at None were not given. `data`: the data config as a dict;
+    `model`: the architecture options. Checked before any data is read; a missing resume state is left to
+    `resume_saved` to report."""
+    from textrnn.errors import ConfigError
+    from textrnn.ranges import flag
+    from textrnn.training import RESUME_DIR, TRAINER_STATE
+
+    path = Path(out_dir) / RESUME_DIR
+    if not (path / TRAINER_STATE).is_file() or not (path / checkpoint.CONFIG).is_file():
+        return
+    trainer = json.loads((path / TRAINER_STATE).read_text(encoding="utf-8")).get("train_config", {})
+    config = checkpoint.read_config(path)
+    saved_data = config.get("training", {}).get("data", {})
+    spec = config.get("tokenizers", {}).get("text", {})
+    differ = [(name, value, trainer[name]) for name, value in asdict(training).items()
+              if name not in RESUME_MAY_CHANGE and name in trainer and trainer[name] != value]
+    for name, value in data.items():
+        was = saved_data.get(name)
+        was = spec.get(_TOKENIZER_KEYS[name]) if was is None and name in _TOKENIZER_KEYS else was
+        if value is not None and was is not None and was != value:
+            differ.append((name, value, was))
+    architecture = config.get("model", {})
+    differ += [(name, value, architecture[name]) for name, value in (model or {}).items()
+               if value is not None and name in architecture and architecture[name] != value]
+    if differ:
+        listed = ", ".join(f"{flag(name)} {value} (saved: {was})" for name, value, was in differ)
+        raise ConfigError(f"--resume continues the run saved in {out_dir} with the options it started with; "
+                          f"these differ: {listed}",
+                          hint="resume with the options the run started with, or start a new run with --overwrite")
 
 
 def resume_saved(out_dir: Path) -> "Saved":

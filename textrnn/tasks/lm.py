@@ -13,11 +13,13 @@ from textrnn import checkpoint, transfer
 from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
-from textrnn.errors import ConfigError, InputError
-from textrnn.tasks.common import locks_output, load_for, prepare_output, record_run, resume_saved
+from textrnn.errors import InputError
+from textrnn.ranges import check, check_fields
+from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
+                                  resume_saved)
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 
 TASK = "lm"
 MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
@@ -39,10 +41,7 @@ class LMDataConfig:
     documents: bool = False  # txt: one example per file instead of per line
 
     def __post_init__(self) -> None:
-        if self.bptt < 1:
-            raise ConfigError(f"bptt must be at least 1, got {self.bptt}")
-        if not 0 < self.valid_fraction < 1:
-            raise ConfigError(f"valid-fraction must be between 0 and 1, got {self.valid_fraction}")
+        check_fields(self, "min_freq", "max_vocab", "bptt", "valid_fraction")
 
 
 @dataclass
@@ -87,7 +86,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
     started = started or time.time()
-    from textrnn.models.language_model import LanguageModel, LanguageModelConfig
+    from textrnn.models import build_model
+    from textrnn.models.language_model import LanguageModelConfig
 
     base = transfer.read_lm(init, "--init") if init is not None and not resume else None
     if base is not None:
@@ -95,14 +95,18 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         transfer.check_arch(base.model_config, model or {}, init)
     output = prepare_output(out_dir, overwrite, resume)
     out = output.path
+    if resume:
+        check_resume(out, training, asdict(data), model)
+    resumed = resume_saved(out) if resume else None
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
-    tokenizer = base.tokenizer("text") if base else \
+    start = base or resumed  # the tokenizer of the model this run starts from, or continues
+    tokenizer = start.tokenizer("text") if start else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
 
     added: list[str] = []
-    if resume:
-        saved = resume_saved(out)
+    if resumed is not None:
+        saved = resumed
         vocab = saved.vocabs["text"]
     elif base is not None:
         vocab, added = transfer.extend_vocab(base.vocabs["text"], _counts(train_ds), data.min_freq, data.max_vocab,
@@ -111,12 +115,12 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         saved = replace(base, vocabs={"text": vocab}, training={}, metrics={},
                         model_config={**base.model_config, **dropouts, "vocab_size": len(vocab)})
     else:
-        vocab = Vocab.build(token_lists(train_ds), data.min_freq, data.max_vocab)
+        vocab = build_vocab(token_lists(train_ds), data.min_freq, data.max_vocab)
         model_config = LanguageModelConfig(vocab_size=len(vocab), **_new_arch(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
                                  tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
     seed_everything(training.seed)  # the initial weights depend on the seed too
-    net = LanguageModel(LanguageModelConfig(**saved.model_config))
+    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
     if base is not None:
         net.load_state_dict(transfer.grown_lm_state(transfer.lm_weights(init), base.model_config, len(added)))
     train_data = batchify(stream_ids(token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
@@ -142,6 +146,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                         "val_ppl_before": base.metrics.get("val_ppl")}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
+    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
 
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
@@ -227,10 +232,10 @@ class LanguageModelRunner:
     """A loaded language model with its tokenizer and vocabulary, for predict and generate."""
 
     def __init__(self, model: str | Path = "everyday-english", device: str = "cpu") -> None:
-        self.model, self.saved = load_for(model, TASK, device)
+        self.device = pick_device(device)
+        self.model, self.saved = load_for(model, TASK, self.device)
         self.tokenizer = self.saved.tokenizer("text")
         self.vocab = self.saved.vocabs["text"]
-        self.device = device
         self.char_level = self.tokenizer.level == "char"
 
     def _run_prompt(self, prompt: Prompt):
@@ -244,6 +249,7 @@ class LanguageModelRunner:
         """The k likeliest next tokens (words only, unless all_tokens) with their probabilities."""
         import torch
 
+        check("k", k)
         prompt = encode_prompt(text, self.tokenizer, self.vocab)
         logits, _ = self._run_prompt(prompt)
         results = self.top_tokens(torch.softmax(logits.float(), dim=-1), k, all_tokens)
@@ -271,17 +277,28 @@ class LanguageModelRunner:
 
         until: "line" stops at the end-of-line token, "sentence" also at . ! ?, None only after n tokens
         (end-of-line is then written as a line break). Default: "line" for word models, None for characters.
+        Option values out of range (textrnn.ranges) are refused here, before the first token.
         """
+        from textrnn.sampling import check_sampling
+
+        check_sampling(temperature, top_k, top_p)
+        for name, value in (("n", n), ("beam", beam), ("seed", seed)):
+            check(name, value)
+        if beam > 1:
+            check("beam_n", n)
+        until = until if until is not None else ("none" if self.char_level else "line")
+        prompt = encode_prompt(prompt_text, self.tokenizer, self.vocab) if prompt_text else \
+            Prompt("", [EOS_ID], [], [])
+        if beam > 1:
+            return self._beam(prompt, n, beam, until)
+        return self._sample(prompt, n, temperature, top_k, top_p, seed, until)
+
+    def _sample(self, prompt: Prompt, n: int, temperature: float, top_k: int, top_p: float, seed: int | None,
+                until: str) -> Iterator[str]:
         import torch
 
         from textrnn.sampling import next_token
 
-        until = until if until is not None else ("none" if self.char_level else "line")
-        prompt = encode_prompt(prompt_text, self.tokenizer, self.vocab) if prompt_text else \
-            Prompt("", [EOS_ID], [], [])
-        if beam and beam > 1:
-            yield from self._beam(prompt, n, beam, until)
-            return
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         banned = [PAD_ID, UNK_ID, BOS_ID]
         logits, state = self._run_prompt(prompt)

@@ -16,9 +16,11 @@ from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
-from textrnn.tasks.common import locks_output, load_for, prepare_output, record_run, resume_saved
+from textrnn.ranges import check, check_fields
+from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
+                                  resume_saved)
 from textrnn.text import Vocab, get_tokenizer
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
 
 TASK = "translate"
@@ -49,13 +51,8 @@ class TranslateDataConfig:
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
             raise UnknownNameError("monitor", self.monitor, list(MONITORS))
-        if self.max_length < 1:
-            raise ConfigError(f"max-length must be at least 1, got {self.max_length}")
-        if not 0 < self.valid_fraction < 1:
-            raise ConfigError(f"valid-fraction must be between 0 and 1, got {self.valid_fraction}")
-        for name in ("teacher_forcing", "teacher_forcing_min"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"{name.replace('_', '-')} must be between 0 and 1, got {getattr(self, name)}")
+        check_fields(self, "min_freq", "max_vocab", "max_length", "max_pairs", "valid_fraction", "teacher_forcing",
+                     "teacher_forcing_decay", "teacher_forcing_min", "valid_bleu_sentences")
         if self.monitor == "bleu" and self.valid_bleu_sentences < 1:
             raise ConfigError("--monitor bleu needs valid-bleu-sentences of at least 1")
 
@@ -99,10 +96,13 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     started = started or time.time()
     import random
 
-    from textrnn.models.seq2seq import Seq2Seq, Seq2SeqConfig
+    from textrnn.models import build_model
+    from textrnn.models.seq2seq import Seq2SeqConfig
 
     output = prepare_output(out_dir, overwrite, resume)
     out = output.path
+    if resume:
+        check_resume(out, training, asdict(config), model)
     pairs = as_parallel(data)
     langs = (config.tgt_lang, config.src_lang) if pairs.reverse else (config.src_lang, config.tgt_lang)
     src_tok, tgt_tok = (get_tokenizer(config.tokenizer, lang, config.lowercase) for lang in langs)
@@ -131,8 +131,8 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     if resume:
         saved = resume_saved(out)
     else:
-        vocabs = {"source": Vocab.build((src[i] for i in train_idx), config.min_freq, config.max_vocab),
-                  "target": Vocab.build((tgt[i] for i in train_idx), config.min_freq, config.max_vocab)}
+        vocabs = {"source": build_vocab((src[i] for i in train_idx), config.min_freq, config.max_vocab, "source "),
+                  "target": build_vocab((tgt[i] for i in train_idx), config.min_freq, config.max_vocab, "target ")}
         net_config = Seq2SeqConfig(src_vocab_size=len(vocabs["source"]), tgt_vocab_size=len(vocabs["target"]),
                                    **(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="seq2seq", model_config=asdict(net_config),
@@ -142,7 +142,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     valid_split = _Split([sv.encode(v_src[i]) for i in valid_idx], [tv.encode(v_tgt[i]) for i in valid_idx],
                          [v_refs[i] for i in valid_idx])
     seed_everything(training.seed)  # the initial weights depend on the seed too
-    net = Seq2Seq(Seq2Seq.Config(**saved.model_config))
+    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
     lengths = [len(s) for s in train_split.src]
 
     def batches(epoch: int) -> Iterator[dict]:
@@ -161,6 +161,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
             "train": asdict(training), "device": trainer.device}
     if resume:
         net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
+    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
 
     def save_best(m, record) -> None:
         saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
@@ -211,8 +212,8 @@ class Translator:
     """A loaded translation model with its two tokenizers and vocabularies."""
 
     def __init__(self, model: str | Path = "en-fr", device: str = "cpu") -> None:
-        self.model, self.saved = load_for(model, TASK, device)
-        self.device = device
+        self.device = pick_device(device)
+        self.model, self.saved = load_for(model, TASK, self.device)
         self.src_tok, self.tgt_tok = self.saved.tokenizer("source"), self.saved.tokenizer("target")
         self.src_vocab, self.tgt_vocab = self.saved.vocabs["source"], self.saved.vocabs["target"]
         self.max_length = int(self.saved.training.get("data", {}).get("max_length", DEFAULT_MAX_LENGTH))
@@ -249,6 +250,7 @@ class Translator:
 def predict(model: str | Path, texts: Iterable[str], beam: int = 5, attention: bool = False,
             device: str = "cpu", batch_size: int = 32) -> Iterator[dict[str, Any]]:
     """Translate each text, in order, decoding batch_size of them together (greedy when beam is 1)."""
+    check("beam", beam)
     translator = Translator(model, device)
     decode = DecodeConfig(beam=max(beam, 1), batch_size=batch_size)
     texts, done = iter(texts), 0
@@ -264,6 +266,7 @@ def evaluate(model: str | Path, source: ParallelSource | Source | str, beam: int
     The data is read in the direction the model was trained on (a model trained with reverse reads the
     file reversed too) unless `reverse` says otherwise.
     """
+    check("beam", beam)
     translator = Translator(model, device)
     data_config = translator.saved.training.get("data", {})
     pairs = as_parallel(source, translator.saved.training.get("reverse", False) if reverse is None else reverse)
