@@ -14,6 +14,7 @@ Reading `config.json` (for `textrnn info`) never imports torch.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -75,13 +76,7 @@ def read_saved(path: str | os.PathLike) -> "Saved":
 def parameter_count(path: str | os.PathLike) -> int:
     """Count parameters from the safetensors header, without torch."""
     tensors, _ = model_dir.read_header(Path(path) / WEIGHTS)
-    total = 0
-    for t in tensors.values():
-        count = 1
-        for dim in t.shape:
-            count *= dim
-        total += count
-    return total
+    return sum(math.prod(t.shape) for t in tensors.values())
 
 
 @dataclass
