@@ -107,7 +107,8 @@ def test_save_and_load_give_the_same_probabilities(tmp_path):
     config = ClassifierConfig(vocab_size=50, num_labels=2, embedding_size=8, hidden_size=6, pooling="attention")
     net = Classifier(config).eval()
     saved = checkpoint.Saved(task="classify", model_kind="classifier", model_config=asdict(config),
-                             tokenizers={"text": {"name": "whitespace"}}, vocabs={"text": Vocab([])},
+                             tokenizers={"text": {"name": "whitespace"}},
+                             vocabs={"text": Vocab([f"w{i}" for i in range(46)])},  # 50 with the 4 specials
                              labels=["neg", "pos"])
     checkpoint.save(tmp_path / "m", net, saved)
     loaded, back = checkpoint.load(tmp_path / "m")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -186,13 +185,8 @@ def test_prompt_longer_than_the_model_takes_is_truncated_with_a_note(cli, tiny_l
     assert "only the last 1000 are used" in result.stderr and len(result.stdout.splitlines()) == 2
 
 
-def test_generate_refuses_a_model_of_another_task(cli, tiny_lm, tmp_path):
-    other = tmp_path / "classifier"
-    shutil.copytree(tiny_lm, other)
-    config = json.loads((other / "config.json").read_text())
-    config["task"] = "classify"
-    (other / "config.json").write_text(json.dumps(config))
-    _error(cli("generate", "hello", "-m", str(other)), 5, "is a classifier; this needs a language model")
+def test_generate_refuses_a_model_of_another_task(cli):
+    _error(cli("generate", "hello", "-m", "spam"), 5, "is a classifier; this needs a language model")
 
 
 def test_corpus_too_small_for_bptt_and_batch(cli, tmp_path):

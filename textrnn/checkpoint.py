@@ -14,24 +14,25 @@ Reading `config.json` (for `textrnn info`) never imports torch.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from textrnn import model_dir
 from textrnn._version import __version__
 from textrnn.atomic_dir import journal_path, recover, replace_dir, staging_dir
-from textrnn.errors import FormatVersionError, ModelError, ModelNotFound
+from textrnn.errors import ModelError, ModelNotFound
+from textrnn.model_dir import CONFIG, FORMAT_VERSION, WEIGHTS
 
 if TYPE_CHECKING:
     import torch
 
     from textrnn.text import Tokenizer, Vocab
 
-FORMAT_VERSION = 1
-CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.jsonl"
+METRICS = "metrics.jsonl"
 
 
 def bundled_root() -> Path:
@@ -61,42 +62,21 @@ def resolve(name_or_path: str | os.PathLike) -> Path:
 
 
 def read_config(path: str | os.PathLike) -> dict[str, Any]:
-    """The model's config.json, checked for format version and completeness. No torch."""
-    path = resolve(path)
-    cfg_path = path / CONFIG
-    if not cfg_path.is_file():
-        raise ModelError(f"{path} is not a textrnn model: it has no {CONFIG}")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelError(f"{cfg_path} is not valid JSON ({e})") from None
-    version = config.get("format_version")
-    if not isinstance(version, int):
-        raise ModelError(f"{cfg_path} has no format_version")
-    if version > FORMAT_VERSION:
-        raise FormatVersionError(
-            f"{path} was saved in model format {version} by textrnn {config.get('textrnn_version', '?')}; "
-            f"this textrnn ({__version__}) reads format {FORMAT_VERSION} and older",
-            hint="upgrade textrnn: pip install -U textrnn")
-    for name in [WEIGHTS, *config.get("vocabs", {}).values()]:
-        if not (path / name).is_file():
-            raise ModelError(f"{path} is incomplete: {name} is missing")
-    return config
+    """The model's config.json, after the whole directory passed model_dir.check (config, vocabularies,
+    weights header). No torch."""
+    return model_dir.check(resolve(path)).config
+
+
+def read_saved(path: str | os.PathLike) -> "Saved":
+    """Everything in a model directory but the weights' tensors, checked. No torch."""
+    checked = model_dir.check(resolve(path))
+    return _saved(checked)
 
 
 def parameter_count(path: str | os.PathLike) -> int:
-    """Count parameters from the safetensors header (8-byte length, then JSON) without torch."""
-    with open(Path(path) / WEIGHTS, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-    total = 0
-    for key, meta in header.items():
-        if key != "__metadata__":
-            count = 1
-            for dim in meta["shape"]:
-                count *= dim
-            total += count
-    return total
+    """Count parameters from the safetensors header, without torch."""
+    tensors, _ = model_dir.read_header(Path(path) / WEIGHTS)
+    return sum(math.prod(t.shape) for t in tensors.values())
 
 
 @dataclass
@@ -238,6 +218,7 @@ def store_half(path: str | os.PathLike) -> tuple[int, int]:
 
     import torch
 
+    load(path)  # the whole model checked: a damaged one is refused, never rewritten
     file = resolve(path) / WEIGHTS
     before = file.stat().st_size
     with safe_open(str(file), framework="pt") as f:
@@ -252,29 +233,27 @@ def store_half(path: str | os.PathLike) -> tuple[int, int]:
 
 def weights_dtype(path: str | os.PathLike) -> str:
     """How the weights are stored ('F32', 'F16' ...), from the safetensors header; no torch."""
-    with open(Path(path) / WEIGHTS, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-    return ", ".join(sorted({meta["dtype"] for key, meta in header.items() if key != "__metadata__"}))
+    tensors, _ = model_dir.read_header(Path(path) / WEIGHTS)
+    return ", ".join(sorted({t.dtype for t in tensors.values()}))
 
 
 def load(path: str | os.PathLike, device: str = "cpu") -> tuple["torch.nn.Module", Saved]:
-    """Rebuild the model from config.json and load its safetensors weights onto `device` (CPU by default)."""
-    from safetensors.torch import load_model
+    """Rebuild the model from config.json and load its safetensors weights onto `device` (CPU by default).
+    The directory is checked first (model_dir), then the weights against the model (model_weights)."""
+    from textrnn import model_weights
 
-    from textrnn.models import build_model
-    from textrnn.text import Vocab
-
-    path = resolve(path)
-    config = read_config(path)
-    saved = saved_from_config(config, {side: Vocab.load(path / f) for side, f in config.get("vocabs", {}).items()})
-    model = build_model(saved.model_kind, saved.model_config)
-    try:
-        load_model(model, str(path / WEIGHTS), device=str(device))
-    except Exception as e:  # a truncated or mismatched weights file
-        raise ModelError(f"{path / WEIGHTS} does not load: {str(e).splitlines()[0]}") from None
+    checked = model_dir.check(resolve(path))
+    saved = _saved(checked)
+    model = model_weights.build(checked)
+    model_weights.load_weights(model, checked, device)
     model.to(device).eval()
     return model, saved
+
+
+def _saved(checked: model_dir.Checked) -> Saved:
+    from textrnn.text import Vocab
+
+    return saved_from_config(checked.config, {side: Vocab.from_dict(doc) for side, doc in checked.vocabs.items()})
 
 
 def saved_from_config(config: dict[str, Any], vocabs: dict[str, "Vocab"]) -> Saved:
@@ -282,4 +261,4 @@ def saved_from_config(config: dict[str, Any], vocabs: dict[str, "Vocab"]) -> Sav
     kind = model_config.pop("kind")
     return Saved(task=config["task"], model_kind=kind, model_config=model_config,
                  tokenizers=config.get("tokenizers", {}), vocabs=vocabs, labels=config.get("labels"),
-                 training=config.get("training", {}), metrics=config.get("metrics", {}))
+                 training=config.get("training") or {}, metrics=config.get("metrics") or {})

@@ -50,6 +50,12 @@ class ModelNotFound(ModelError):
     """No model directory or bundled model of that name."""
 
 
+class DamagedModelError(ModelError):
+    """A file of a model directory that is not what textrnn writes: not JSON, a key missing or of the wrong
+    type, a truncated weights file, a vocabulary or tensor that does not fit config.json, NaN weights, a path
+    that leads out of the directory. The message names the file."""
+
+
 class FormatVersionError(ModelError):
     """A model saved by a newer textrnn than this one."""
 

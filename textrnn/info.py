@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from textrnn import checkpoint
+from textrnn import checkpoint, model_dir
 
 
 def describe(model: str | Path) -> dict[str, Any]:
+    """The facts `textrnn info` shows, from a directory model_dir.check has passed (a damaged one is refused)."""
     path = checkpoint.resolve(model)
-    config = checkpoint.read_config(path)
+    checked = model_dir.check(path)
+    config = checked.config
     arch = dict(config["model"])
     for name in ("embedding_dropout", "output_dropout"):  # saved before each had its own setting: as dropout
         if "dropout" in arch:
             arch.setdefault(name, arch["dropout"])
-    vocab_sizes = {}
-    for side, name in config.get("vocabs", {}).items():
-        vocab_sizes[side] = len(json.loads((path / name).read_text(encoding="utf-8"))["tokens"]) + 4
-    training = config.get("training", {})
+    vocab_sizes = {side: len(doc["tokens"]) + 4 for side, doc in checked.vocabs.items()}
+    training = config.get("training") or {}
     facts: dict[str, Any] = {
         "path": str(path),
         "task": config["task"],
@@ -31,7 +30,7 @@ def describe(model: str | Path) -> dict[str, Any]:
                       for side, spec in config.get("tokenizers", {}).items()},
         "weights": checkpoint.weights_dtype(path),
         "trained_on": training.get("corpus", "?"),
-        "metrics": config.get("metrics", {}),
+        "metrics": config.get("metrics") or {},
         "format_version": config["format_version"],
         "textrnn_version": config.get("textrnn_version", "?"),
         "size_bytes": sum(f.stat().st_size for f in path.iterdir() if f.is_file()),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from textrnn.devices import pick_device
-from textrnn.errors import TextrnnError, TrainingError, UnknownNameError
+from textrnn.errors import DamagedModelError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -275,14 +275,19 @@ class Trainer:
         if not (target / TRAINER_STATE).is_file():
             raise TrainingError(f"nothing to resume in {self.out_dir}: it has no {RESUME_DIR}/{TRAINER_STATE}",
                                 hint="start without --resume (add --overwrite to replace the directory)")
-        doc = json.loads((target / TRAINER_STATE).read_text(encoding="utf-8"))
+        doc = _read_state(target / TRAINER_STATE, lambda f: json.loads(f.read_text(encoding="utf-8")))
         # weights_only=True: the optimizer state is plain tensors and numbers; nothing is unpickled.
-        tensors = torch.load(target / TRAINER_TENSORS, weights_only=True, map_location="cpu")
-        opt.load_state_dict(tensors["optimizer"])
-        sched.load_state_dict(tensors["scheduler"])
-        torch.set_rng_state(tensors["torch_rng"])
-        random.setstate((doc["python_rng_version"], tuple(tensors["python_rng"]), doc["python_rng_gauss"]))
-        return TrainState(**doc["state"])
+        tensors = _read_state(target / TRAINER_TENSORS, lambda f: torch.load(f, weights_only=True, map_location="cpu"))
+        try:
+            opt.load_state_dict(tensors["optimizer"])
+            sched.load_state_dict(tensors["scheduler"])
+            torch.set_rng_state(tensors["torch_rng"])
+            random.setstate((doc["python_rng_version"], tuple(tensors["python_rng"]), doc["python_rng_gauss"]))
+            return TrainState(**doc["state"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise DamagedModelError(f"{target}: {TRAINER_STATE} and {TRAINER_TENSORS} do not hold a training state "
+                                    f"this run can continue ({type(e).__name__}: {str(e).splitlines()[0][:200]})",
+                                    hint=_RESTART) from None
 
     def _write_metrics(self, state: TrainState) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,6 +304,20 @@ class Trainer:
         import shutil
 
         shutil.rmtree(self.out_dir / RESUME_DIR, ignore_errors=True)
+
+
+_RESTART = "start the run again with --overwrite instead of --resume"
+
+
+def _read_state(file: Path, read: Callable[[Path], Any]) -> Any:
+    """One file of the resume state, read by `read`; a missing or damaged file is a DamagedModelError."""
+    import pickle
+
+    try:
+        return read(file)
+    except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        raise DamagedModelError(f"{file} is damaged and cannot be read ({type(e).__name__}: "
+                                f"{str(e).splitlines()[0][:200] if str(e) else 'no detail'})", hint=_RESTART) from None
 
 
 def _ppl(loss: float) -> float:

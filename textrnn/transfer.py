@@ -31,14 +31,11 @@ _FLAG = {"embedding_size": "--embedding-size", "hidden_size": "--hidden-size", "
 def read_lm(path: str | Path, flag: str = "--encoder") -> checkpoint.Saved:
     """The Saved description of a language model to start from (`flag` names the option, for the message);
     a model of another task is refused."""
-    config = checkpoint.read_config(path)
-    if config["task"] != "lm":
-        raise WrongTaskError(f"{flag} {path} is a {config['task']} model; it must be a language model",
+    saved = checkpoint.read_saved(path)
+    if saved.task != "lm":
+        raise WrongTaskError(f"{flag} {path} is a {saved.task} model; it must be a language model",
                              hint="train one with: textrnn train lm CORPUS -o DIR")
-    from textrnn.text import Vocab
-
-    vocabs = {side: Vocab.load(checkpoint.resolve(path) / f) for side, f in config["vocabs"].items()}
-    return checkpoint.saved_from_config(config, vocabs)
+    return saved
 
 
 def encoder_arch(lm: checkpoint.Saved, given: dict[str, Any], path: str | Path) -> dict[str, Any]:

@@ -165,12 +165,9 @@ def check_resume(out_dir: str | Path, training: "TrainConfig", data: dict[str, A
 def resume_saved(out_dir: Path) -> "Saved":
     """The Saved metadata (vocabularies included) of a run being resumed: same vocab, same ids."""
     from textrnn.errors import TrainingError
-    from textrnn.text import Vocab
 
     path = Path(out_dir) / "resume"
     if not (path / checkpoint.CONFIG).is_file():
         raise TrainingError(f"nothing to resume in {out_dir}: it has no resume/ state",
                             hint="start without --resume (add --overwrite to replace the directory)")
-    config = checkpoint.read_config(path)
-    vocabs = {side: Vocab.load(path / f) for side, f in config.get("vocabs", {}).items()}
-    return checkpoint.saved_from_config(config, vocabs)
+    return checkpoint.read_saved(path)
