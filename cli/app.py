@@ -50,7 +50,7 @@ def root(version: Annotated[Optional[bool], typer.Option(
 
 
 def _register() -> None:
-    from .commands import corpora, evaluate, generate, info, predict, shrink, tokenize, train, vocab
+    from .commands import corpora, evaluate, generate, gradients, info, predict, shrink, tokenize, train, vocab
 
     app.command()(tokenize.tokenize)
     app.add_typer(vocab.app, name="vocab")
@@ -61,6 +61,7 @@ def _register() -> None:
     app.command()(generate.generate)
     app.command()(evaluate.evaluate)
     app.command()(shrink.shrink)
+    app.command()(gradients.gradients)
 
 
 _register()
