@@ -53,7 +53,7 @@ def root(version: Annotated[Optional[bool], typer.Option(
 
 
 def _register() -> None:
-    from .commands import corpora, evaluate, generate, info, predict, shrink, tokenize, trace, train, vocab
+    from .commands import corpora, evaluate, generate, gradients, info, predict, shrink, tokenize, trace, train, vocab
 
     app.command()(tokenize.tokenize)
     app.add_typer(vocab.app, name="vocab")
@@ -65,6 +65,7 @@ def _register() -> None:
     app.command()(evaluate.evaluate)
     app.command()(shrink.shrink)
     app.command()(trace.trace)
+    app.command()(gradients.gradients)
 
 
 _register()

@@ -46,7 +46,7 @@ def test_version_and_python_dash_m():
 
 def test_every_command_has_help(cli):
     for args in (["tokenize"], ["vocab", "build"], ["vocab", "show"], ["info"], ["corpora", "list"], ["train", "lm"],
-                 ["predict"], ["generate"], ["evaluate"], ["trace"]):
+                 ["predict"], ["generate"], ["evaluate"], ["trace"], ["gradients"]):
         result = cli(*args, "--help")
         assert result.exit_code == 0, args
         assert "Example:" in result.stdout, args
