@@ -86,7 +86,7 @@ def test_long_range_trains_each_cell_at_each_distance(cli):
     (["--cells", ","], 2, ["--cells names no cell"]),
     (["--distances", "5,10"], 2, ["--distances is for --long-range"]),
     (["--train-steps", "-1"], 2, ["train steps must be 0 or more"]),
-    (["--layers", "0"], 2, ["num_layers must be at least 1, got 0"]),
+    (["--layers", "0"], 2, ["--layers must be a whole number at least 1, got 0"]),
     (["--distance", "100000"], 4, ["tokens;", "needs at least 100,022"]),
     (["--plot", "no/such/folder/g.png"], 2, ["cannot write no/such/folder/g.png", "not a folder"]),
     (["--plot", "g.txt"], 2, ["no picture format for .txt"]),

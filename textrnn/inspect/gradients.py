@@ -97,10 +97,12 @@ def vanishing_gradients(model: str | Path | None = None, corpus: "str | Source" 
     train_steps > 0: each fresh model is measured untrained, trained that many steps on the text
     (`fresh.train_briefly`), and measured again. `progress` gets a line before each slow part.
     """
-    from textrnn.models.cells import check_cell, check_sizes
+    from textrnn.models.cells import check_cell
+    from textrnn.ranges import check
     from textrnn.text import get_tokenizer
 
-    check_sizes(hidden_size=hidden_size, num_layers=num_layers)
+    check("hidden_size", hidden_size)
+    check("num_layers", num_layers)
     if train_steps < 0:
         raise ConfigError(f"train steps must be 0 or more, got {train_steps}")
     cells = list(dict.fromkeys(cells if cells is not None else (() if model is not None else CELLS)))
