@@ -77,7 +77,21 @@ def load_corpus(source: Source | str) -> "datasets.Dataset":
             ds = datasets.Dataset.from_list(list(read_rows(source)))
     if len(ds) == 0:
         raise CorpusError(f"{source.path}: the corpus is empty", hint="give a file with at least one example")
+    if _all_blank(ds):
+        raise CorpusError(f"{source.path}: the corpus is empty: its {len(ds):,} row(s) hold only blanks "
+                          "(spaces, byte-order marks, zero-width spaces)", hint="give a file with at least one example")
     return ds
+
+
+def _all_blank(ds: "datasets.Dataset") -> bool:
+    """Whether no value of any row has text left once normalized. Stops at the first that has (row 1, mostly)."""
+    from textrnn.text.normalize import is_blank
+
+    for batch in ds.iter(batch_size=1000):
+        for values in batch.values():
+            if any(not is_blank(v) if isinstance(v, str) else v is not None for v in values):
+                return False
+    return True
 
 
 def _write_arrow(rows, path: Path) -> None:

@@ -1,20 +1,20 @@
 """Readers for the user's own data. Each yields rows as dicts of column name -> string.
 
-Decoding policy: files are read as UTF-8 (a leading BOM is dropped, CRLF and CR line ends are accepted).
-An invalid byte is an error that names the file and line, unless `errors="replace"` is asked for, in which
-case it becomes U+FFFD and a warning names the file and the number of lines affected.
+Decoding policy (see textrnn.data.decode): files are read as UTF-8 (a leading BOM is dropped, CRLF and CR
+line ends are accepted). An invalid byte is an error that names the file and line, unless `errors="replace"`
+is asked for, in which case it becomes U+FFFD and a warning names the file and the number of lines affected.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from textrnn.data.decode import bounded_lines, read_lines
 from textrnn.errors import CorpusError, CorpusNotFound
 
 FORMATS = ("txt", "csv", "tsv", "jsonl", "folder", "hf")
@@ -91,32 +91,7 @@ def bundled_or_self(source: Source) -> Source:
     return source
 
 
-def _lines(path: str, errors: str) -> Iterator[str]:
-    """Decoded lines without their line ends. Line numbers in errors count from 1."""
-    name = "<stdin>" if path == "-" else path
-    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    replaced = 0
-    try:
-        for lineno, raw in enumerate(stream, 1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                if errors != "replace":
-                    raise CorpusError(
-                        f"{name}, line {lineno}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})",
-                        hint="convert the file to UTF-8 (iconv -f latin1 -t utf-8), or pass --encoding-errors replace",
-                    ) from None
-                line = raw.decode("utf-8", errors="replace")
-                replaced += 1
-            # Universal newlines: \r\n and a lone \r (old Mac files) both end a line.
-            yield from line.rstrip("\r\n").split("\r") if "\r" in line.rstrip("\r\n") else (line.rstrip("\r\n"),)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if replaced:
-        warnings.warn(f"{name}: {replaced} line(s) had invalid UTF-8, replaced with U+FFFD", stacklevel=2)
+_lines = read_lines  # the name the readers below (and data/translate.py) use
 
 
 _GUTENBERG_START = ("*** START OF THE PROJECT GUTENBERG", "*** START OF THIS PROJECT GUTENBERG")

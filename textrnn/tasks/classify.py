@@ -19,6 +19,7 @@ from textrnn.errors import ConfigError, InputError, TrainingError
 from textrnn.tasks.common import check_task, load_for, locks_output, prepare_output, record_run, resume_saved
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import Vocab, get_tokenizer
+from textrnn.text.normalize import clip
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 
 TASK = "classify"
@@ -303,13 +304,14 @@ class ClassifierRunner:
         self.fold_digits = data.get("fold_digits", False)
 
     def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
-        tokenized = list(self.tokenizer.pipe(texts))
+        clipped = [clip(t, self.max_length) for t in texts]  # a 50 MB line: only what max_length can use
+        tokenized = list(self.tokenizer.pipe(clipped))
         if self.fold_digits:
             tokenized = [fold_digits(tokens) for tokens in tokenized]
         encoded = encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords)
         probs = class_probabilities(self.net, encoded, batch_size)
         results = []
-        for text, tokens, p in zip(texts, tokenized, probs.tolist()):
+        for text, cut, tokens, p in zip(texts, clipped, tokenized, probs.tolist()):
             best = max(range(len(p)), key=p.__getitem__)
             notes = []
             if not tokens:
@@ -317,7 +319,7 @@ class ClassifierRunner:
             elif not any(t in self.vocab for t in tokens):
                 notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
             results.append({"text": text, "label": self.labels[best], "probability": p[best],
-                            "probabilities": dict(zip(self.labels, p)), "truncated": len(tokens) > self.max_length,
+                            "probabilities": dict(zip(self.labels, p)), "truncated": len(tokens) > self.max_length or cut is not text,
                             "notes": notes, "unknown": [t for t in dict.fromkeys(tokens) if t not in self.vocab]})
         return results
 
