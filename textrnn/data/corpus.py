@@ -163,8 +163,14 @@ def pick_column(ds: "datasets.Dataset", column: str | int) -> str:
         return str(column)
     if str(column).isdigit() and int(column) < len(names):
         return names[int(column)]
-    raise ColumnError(f"no column {column!r}; columns found: {', '.join(names)}",
+    raise ColumnError(f"no column {column!r}; columns found: {some_names(names)}",
                       hint="choose a column by name or by 0-based index")
+
+
+def some_names(names: list[str], k: int = 20) -> str:
+    """The first k column names and how many there are in all: a file of 5,000 columns gets one short line."""
+    shown = ", ".join(names[:k])
+    return shown if len(names) <= k else f"{shown} ... ({len(names):,} columns)"
 
 
 def _load_hub(source: Source) -> "datasets.Dataset":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -68,7 +69,7 @@ def read_rows(source: Source) -> Iterator[dict[str, str | None]]:
         if source.documents and source.path != "-":
             yield {"text": "\n".join(_lines(source.path, source.errors))}
         else:
-            for line in strip_gutenberg(_lines(source.path, source.errors)):
+            for line in strip_gutenberg(bounded_lines(_lines(source.path, source.errors), _name(source.path))):
                 yield {"text": line}
     elif fmt in ("csv", "tsv"):
         yield from _read_delimited(source, "\t" if fmt == "tsv" else ",")
@@ -92,6 +93,10 @@ def bundled_or_self(source: Source) -> Source:
 
 
 _lines = read_lines  # the name the readers below (and data/translate.py) use
+
+
+def _name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
 
 
 _GUTENBERG_START = ("*** START OF THE PROJECT GUTENBERG", "*** START OF THIS PROJECT GUTENBERG")
@@ -133,7 +138,7 @@ def _read_folder(root: Path, errors: str, documents: bool) -> Iterator[dict[str,
         if documents:
             yield {"text": "\n".join(_lines(str(f), errors))}
         else:
-            yield from ({"text": line} for line in strip_gutenberg(_lines(str(f), errors)))
+            yield from ({"text": line} for line in strip_gutenberg(bounded_lines(_lines(str(f), errors), str(f))))
 
 
 def _looks_like_header(cells: list[str]) -> bool:
@@ -143,7 +148,7 @@ def _looks_like_header(cells: list[str]) -> bool:
 
 
 def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | None]]:
-    name = "<stdin>" if source.path == "-" else source.path
+    name = _name(source.path)
     lines = _lines(source.path, source.errors)
     if delimiter == "\t":
         # Tab-separated files are split on tabs, never unquoted: a stray quote must not swallow rows.
@@ -165,9 +170,15 @@ def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | 
         yield dict(zip(columns, cells))
 
 
+# Python's csv refuses fields over 128 KiB by default; a field is part of a line already held in memory, and a
+# long review or article is data, so the limit is the largest the platform takes.
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+
+
 def _csv_records(lines: Iterator[str], name: str) -> Iterator[tuple[int, list[str]]]:
     """(first line number, cells) per CSV record. Strict quoting: a quote opened and never closed would
     otherwise swallow every line after it into one field, and text after a closing quote would be glued on."""
+    csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader((line + "\n" for line in lines), strict=True)
     start = 1
     while True:
@@ -202,7 +213,7 @@ def _read_jsonl(source: Source) -> Iterator[dict[str, str | None]]:
 
 
 def _json_objects(source: Source) -> Iterator[dict]:
-    name = "<stdin>" if source.path == "-" else source.path
+    name = _name(source.path)
     for lineno, line in enumerate(_lines(source.path, source.errors), 1):
         if not line.strip():
             continue
@@ -210,6 +221,10 @@ def _json_objects(source: Source) -> Iterator[dict]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise CorpusError(f"{name}, line {lineno}: not valid JSON ({e.msg})") from None
+        except RecursionError:
+            raise CorpusError(f"{name}, line {lineno}: JSON nested too deeply to read",
+                              hint="a row is one object of text fields, as {\"text\": \"...\", \"label\": \"...\"}") \
+                from None
         if not isinstance(obj, dict):
             raise CorpusError(f"{name}, line {lineno}: expected a JSON object, found {type(obj).__name__}")
         yield obj

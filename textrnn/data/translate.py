@@ -151,8 +151,11 @@ def _pick(row: dict, given: str | None, candidates: Sequence[str], side: str) ->
     for key in ([given] if given else candidates):
         if key in row:
             return key
+    from textrnn.data.corpus import some_names
+
     option = "--src-column" if side == "source" else "--tgt-column"
-    raise ColumnError(f"no {side} column {given or ' / '.join(candidates[:3])!r}; columns found: {', '.join(row)}",
+    wanted = given or " / ".join(candidates[:3])
+    raise ColumnError(f"no {side} column {wanted!r}; columns found: {some_names(list(row))}",
                       hint=f"name it with {option}")
 
 

@@ -85,4 +85,9 @@ def clip(text: str, tokens: int, end: bool = False) -> str:
     limit = CHARS_PER_TOKEN * tokens
     if len(text) <= limit:
         return text
-    return text.rstrip()[-limit:] if end else text[:limit]
+    if end:  # start after a space, not inside a word
+        tail = text.rstrip()[-limit:]
+        space = tail.find(" ", 0, limit // 2)
+        return tail[space + 1:] if space >= 0 else tail
+    space = text.rfind(" ", limit // 2, limit)
+    return text[:space] if space >= 0 else text[:limit]
