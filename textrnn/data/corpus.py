@@ -37,8 +37,16 @@ def cache_dir() -> Path:
     root = os.environ.get("TEXTRNN_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "textrnn")
     path = Path(root) / "corpora"
-    path.mkdir(parents=True, exist_ok=True)
+    with cache_writes(path):
+        path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_writes(path: Path | None = None):
+    """Around a write to the corpus cache: a full disk or a read-only cache folder is one OutputError."""
+    from textrnn.writing import writing
+
+    return writing(path or cache_dir(), hint="free some space, or set TEXTRNN_CACHE to a folder with room")
 
 
 def _key(*parts: object) -> str:
@@ -103,18 +111,17 @@ def _write_arrow(rows, path: Path) -> None:
     batch: list[dict] = []
     columns: list[str] | None = None
     try:
-        for row in rows:
-            if columns is None:
-                columns = list(row)
-            batch.append(row)
-            if len(batch) >= _BATCH:
-                writer = _flush(batch, columns, tmp, writer)
-                batch = []
-        if columns is None:
-            columns = ["text"]
-        writer = _flush(batch, columns, tmp, writer, final=True)
-        writer.close()
-        os.replace(tmp, path)
+        with cache_writes():
+            for row in rows:
+                if columns is None:
+                    columns = list(row)
+                batch.append(row)
+                if len(batch) >= _BATCH:
+                    writer = _flush(batch, columns, tmp, writer)
+                    batch = []
+            writer = _flush(batch, columns or ["text"], tmp, writer, final=True)
+            writer.close()
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -145,7 +152,8 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
         kwargs["load_from_cache_file"] = True
         if len(ds) > _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
             kwargs["num_proc"] = min(4, os.cpu_count() or 1)
-    return ds.map(tokenize_batch, **kwargs)
+    with cache_writes():
+        return ds.map(tokenize_batch, **kwargs)
 
 
 def token_lists(ds: "datasets.Dataset", column: str = "tokens") -> Iterator[list[str]]:
