@@ -35,7 +35,8 @@ def test_predict_stdin_replace_puts_u_fffd_and_warns(cli, model):
     assert "1 line(s) had invalid UTF-8, replaced with U+FFFD" in result.stderr
 
 
-@pytest.mark.parametrize("args", [("generate", "-n", "3"), ("tokenize",), ("tokenize", "-")])
+@pytest.mark.parametrize("args", [("generate", "-n", "3"), ("tokenize",), ("tokenize", "-"),
+                                  ("evaluate", "everyday-english", "-")])
 def test_other_stdin_readers_refuse_bytes_that_are_not_utf8(cli, args):
     one_line_error(cli(*args, input=LATIN1), 4, "<stdin>, line 1", "not valid UTF-8")
 

@@ -217,7 +217,8 @@ def encode_prompt(text: str, tokenizer, vocab: Vocab, where: str = "") -> Prompt
     notes = []
     if len(tokens) > MAX_PROMPT_TOKENS or clipped is not text:
         size = f"{len(tokens)} tokens" if clipped is text else f"{len(text):,} characters"
-        notes.append(f"the prompt has {size}; only the last {MAX_PROMPT_TOKENS} tokens are used")
+        unit = "" if clipped is text else " tokens"
+        notes.append(f"the prompt has {size}; only the last {MAX_PROMPT_TOKENS}{unit} are used")
         tokens = tokens[-MAX_PROMPT_TOKENS:]
     # Start as a line starts in training: right after an end-of-line token.
     return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes)

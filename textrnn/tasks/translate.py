@@ -225,8 +225,8 @@ class Translator:
         if not tokens:  # "", spaces, a lone BOM or zero-width space
             raise InputError(f"the source sentence{where} is empty", hint='give a sentence: textrnn predict "I am cold."')
         if len(tokens) > self.max_length or clipped is not text:
-            size = f"{len(tokens)} tokens" if clipped is text else f"{len(text):,} characters"
-            notes.append(f"the sentence has {size}; only the first {self.max_length} tokens are translated "
+            size, unit = (f"{len(tokens)} tokens", "") if clipped is text else (f"{len(text):,} characters", " tokens")
+            notes.append(f"the sentence has {size}; only the first {self.max_length}{unit} are translated "
                          f"(the model was trained on sentences of at most {self.max_length})")
             tokens = tokens[:self.max_length]
         return tokens, notes
