@@ -24,6 +24,7 @@ ERROR_MAP: list[tuple[type[BaseException], int, str]] = [
     (E.WrongTaskError, 5, "wrong model"),
     (E.OutputLockedError, 6, "output in use"),
     (E.OutputExistsError, 6, "output exists"),
+    (E.OutputError, 6, "output error"),
     (E.HubError, 7, "hub error"),
     (E.TrainingError, 8, "training error"),
     (E.MissingDependencyError, 9, "missing dependency"),

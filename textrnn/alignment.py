@@ -26,9 +26,9 @@ def plot_alignment(source_tokens: list[str], target_tokens: list[str], weights: 
         ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix or '.png'}")
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    from textrnn.writing import replace_file
+
+    try:
+        return replace_file(path, lambda tmp: fig.savefig(tmp, format="png"), "choose another --plot path")
+    finally:
+        plt.close(fig)

@@ -218,6 +218,8 @@ def store_half(path: str | os.PathLike) -> tuple[int, int]:
 
     import torch
 
+    from textrnn.writing import replace_file
+
     load(path)  # the whole model checked: a damaged one is refused, never rewritten
     file = resolve(path) / WEIGHTS
     before = file.stat().st_size
@@ -225,9 +227,7 @@ def store_half(path: str | os.PathLike) -> tuple[int, int]:
         metadata = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     tensors = {k: t.half() if t.dtype == torch.float32 else t for k, t in tensors.items()}
-    tmp = file.with_name(WEIGHTS + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    os.replace(tmp, file)
+    replace_file(file, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))  # whole or not at all
     return before, file.stat().st_size
 
 

@@ -72,6 +72,10 @@ class OutputLockedError(OutputExistsError):
     """Another training holds the output directory's lock."""
 
 
+class OutputError(TextrnnError):
+    """The output cannot be written: a full disk, a read-only file system, a file where a folder should be."""
+
+
 class HubError(TextrnnError):
     """A Hugging Face hub dataset that cannot be reached or loaded."""
 

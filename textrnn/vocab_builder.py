@@ -11,6 +11,7 @@ from textrnn.data.sources import Source
 from textrnn.errors import InputError
 from textrnn.ranges import check
 from textrnn.text import Vocab, coverage, get_tokenizer
+from textrnn.writing import replace_file
 
 
 @dataclass
@@ -43,10 +44,7 @@ def build_vocab(source: Source, output: str | Path, tokenizer: str = "spacy", la
         raise InputError(f"{source.path}: no tokens in the corpus")
     vocab = Vocab.from_counter(counter, min_freq, max_size)
     cov = coverage(vocab, counter)
-    path = Path(output)
-    tmp = path.with_name(path.name + ".tmp")
-    vocab.save(tmp)
-    tmp.replace(path)
+    path = replace_file(output, vocab.save)
     return VocabReport(vocab, path, cov.tokens, cov.types, cov.token_coverage, cov.oov_rate)
 
 

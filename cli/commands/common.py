@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from textrnn.errors import InputError
 
 
-def texts_from(args: list[str] | None, what: str = "text") -> Iterator[str]:
-    """The given texts, or stdin lines when none are given (or one is "-"), one text per line."""
+def texts_from(args: list[str] | None, what: str = "text", errors: str = "strict") -> Iterator[str]:
+    """The given texts, or stdin lines when none are given (or one is "-"), one text per line. Bytes that are
+    not UTF-8 are handled by `errors` as in a file (textrnn.data.decode): "strict" refuses them, naming the
+    argument or the stdin line; "replace" puts U+FFFD in their place and warns."""
+    from textrnn.data.decode import decode_arguments, read_lines
+
     if args and args != ["-"]:
-        yield from args
+        yield from decode_arguments(args, errors)
         return
     if sys.stdin.isatty() and not args:
         raise InputError(f"no {what} given", hint=f"pass the {what} as an argument, or pipe lines into stdin")
-    for line in sys.stdin:
-        yield line.rstrip("\r\n")
+    yield from read_lines("-", errors)
 
 
 def check_pair(path: str | None, src: str | None, tgt: str | None, names: tuple[str, str, str]) -> bool:

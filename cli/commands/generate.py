@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
 from .. import options as opt
-from ..output import Output, note
+from ..output import Output
+from .common import texts_from
 
 
 def generate(
@@ -23,26 +23,30 @@ def generate(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for reproducible samples.")] = None,
     until: Annotated[Optional[str], typer.Option(
         "--until", help="Stop at: line (end of a line), sentence (. ! ?), none (only after -n tokens).")] = None,
+    encoding_errors: opt.EncodingErrors = "strict",
     as_json: opt.Json = False,
 ) -> None:
     """Generate text with a language model. Streams words in a terminal; one line per prompt in a pipe.
 
     Example: textrnn generate "The weather today" -n 20 --seed 1
     """
+    from textrnn.data.decode import decode_arguments
     from textrnn.errors import InputError
     from textrnn.tasks.lm import LanguageModelRunner
+    from textrnn.text.normalize import is_blank
 
     from ..commands.predict import DEFAULT_MODEL
 
     if until not in (None, "line", "sentence", "none"):
         raise InputError(f"--until must be line, sentence or none, not {until!r}")
-    if prompt is not None and not prompt.strip():
-        raise InputError("the prompt is empty", hint='give some text, as in: textrnn generate "The weather today"')
+    if prompt is not None:
+        prompt = next(decode_arguments([prompt], encoding_errors))
+        if is_blank(prompt):  # nothing left once normalized: "", spaces, a lone BOM or zero-width space
+            raise InputError("the prompt is empty", hint='give some text, as in: textrnn generate "The weather today"')
+    # A filter reads stdin lazily, one prompt per line; a blank line starts from the beginning of a line.
+    prompts = [prompt] if prompt is not None else texts_from(None, "prompt", encoding_errors)
     runner = LanguageModelRunner(model or DEFAULT_MODEL)
     out = Output(as_json)
-    prompts = [prompt] if prompt is not None else (line.rstrip("\r\n") for line in sys.stdin)
-    if prompt is None and sys.stdin.isatty():
-        raise InputError("no prompt given", hint='textrnn generate "The weather today", or pipe prompts into stdin')
     options = {"n": n, "temperature": 0.0 if greedy else temperature, "top_k": top_k, "top_p": top_p,
                "seed": seed, "beam": beam, "until": until}
     for text in prompts:

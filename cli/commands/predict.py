@@ -24,6 +24,7 @@ def predict(
     show_attention: Annotated[bool, typer.Option(help="Translation: draw the alignment as a heat table.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Translation: save the alignment heatmap PNG.")] = None,
     device: opt.Device = "cpu",
+    encoding_errors: opt.EncodingErrors = "strict",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr (unknown words, cut texts).")] = False,
     as_json: opt.Json = False,
 ) -> None:
@@ -37,7 +38,7 @@ def predict(
     from ..render.notes import PredictNotes
 
     name = model or DEFAULT_MODEL
-    task, results = run(name, texts_from(text), k=k, all_tokens=all_tokens, beam=beam,
+    task, results = run(name, texts_from(text, errors=encoding_errors), k=k, all_tokens=all_tokens, beam=beam,
                         attention=attention or show_attention or plot is not None, device=device)
     renderer(task).predictions(PredictNotes(task, quiet).watch(results), Output(as_json),
                                show_attention=show_attention, plot=plot, attention=attention)

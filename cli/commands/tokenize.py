@@ -16,6 +16,7 @@ def tokenize(
     tokenizer: opt.Tokenizer = "spacy",
     lang: opt.Lang = "en",
     lowercase: opt.Lowercase = False,
+    encoding_errors: opt.EncodingErrors = "strict",
     as_json: opt.Json = False,
 ) -> None:
     """Split text into tokens, one line of output per input line.
@@ -28,7 +29,7 @@ def tokenize(
 
     tok = get_tokenizer(tokenizer, lang, lowercase)
     out = Output(as_json)
-    for line in texts_from(text):
+    for line in texts_from(text, errors=encoding_errors):
         tokens = tok(line)
         if out.as_json:
             out.json({"text": line, "tokens": tokens})

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from textrnn.data.corpus import load_corpus, pick_column, token_lists, tokenize_corpus
+from textrnn.data.corpus import load_corpus, pick_column, some_names, token_lists, tokenize_corpus
 from textrnn.data.labels import label_order, map_labels  # noqa: F401  (label_order: imported from here too)
 from textrnn.data.sources import Source
 from textrnn.errors import ColumnError, CorpusError, InputError
@@ -81,6 +81,8 @@ def load_examples(source: Source, tokenizer: "Tokenizer", text_column: str | Non
         ds, layout = split_label_space(ds, name), "label-space"
         text_column, label_column = "text", "label"
     text_column, label_column = detect_columns(ds, text_column, label_column)
+    if len(ds.column_names) > 2:  # every datasets step costs O(columns): carry only the two that are read
+        ds = ds.select_columns([text_column, label_column])
     labels = map_labels(label_strings(ds, label_column), label_map, name)
     tokens = tokenize_corpus(ds, text_column, tokenizer)
     keep = _usable_rows(name, tokens, labels)
@@ -161,17 +163,17 @@ def detect_columns(ds: "datasets.Dataset", text_column: str | None = None,
     if text is None or label is None or text == label:
         missing = "text" if text is None else "label"
         also = ", or --format label-space for 'label text' lines" if names == ["text"] else ""
-        raise ColumnError(f"no {missing} column found; columns found: {', '.join(names)}",
+        raise ColumnError(f"no {missing} column found; columns found: {some_names(names)}",
                           hint=f"choose it with --{missing}-column NAME (or its 0-based index){also}")
     return text, label
 
 
 def _column_stats(ds: "datasets.Dataset") -> dict[str, tuple[float, int]]:
     """Per column: mean length of its values and number of distinct values, over the first rows."""
-    sample = _sample(ds)
+    columns = _sample(ds)[:]  # all columns at once: one column at a time costs O(columns) each in datasets
     stats = {}
     for name in ds.column_names:
-        values = [str(v) for v in sample[name] if v is not None and str(v).strip()]
+        values = [str(v) for v in columns[name] if v is not None and str(v).strip()]
         stats[name] = (sum(map(len, values)) / len(values) if values else 0.0, len(set(values)))
     return stats
 

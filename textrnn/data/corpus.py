@@ -37,8 +37,16 @@ def cache_dir() -> Path:
     root = os.environ.get("TEXTRNN_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "textrnn")
     path = Path(root) / "corpora"
-    path.mkdir(parents=True, exist_ok=True)
+    with cache_writes(path):
+        path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_writes(path: Path | None = None):
+    """Around a write to the corpus cache: a full disk or a read-only cache folder is one OutputError."""
+    from textrnn.writing import writing
+
+    return writing(path or cache_dir(), hint="free some space, or set TEXTRNN_CACHE to a folder with room")
 
 
 def _key(*parts: object) -> str:
@@ -77,7 +85,21 @@ def load_corpus(source: Source | str) -> "datasets.Dataset":
             ds = datasets.Dataset.from_list(list(read_rows(source)))
     if len(ds) == 0:
         raise CorpusError(f"{source.path}: the corpus is empty", hint="give a file with at least one example")
+    if _all_blank(ds):
+        raise CorpusError(f"{source.path}: the corpus is empty: its {len(ds):,} row(s) hold only blanks "
+                          "(spaces, byte-order marks, zero-width spaces)", hint="give a file with at least one example")
     return ds
+
+
+def _all_blank(ds: "datasets.Dataset") -> bool:
+    """Whether no value of any row has text left once normalized. Stops at the first that has (row 1, mostly)."""
+    from textrnn.text.normalize import is_blank
+
+    for batch in ds.iter(batch_size=1000):
+        for values in batch.values():
+            if any(not is_blank(v) if isinstance(v, str) else v is not None for v in values):
+                return False
+    return True
 
 
 def _write_arrow(rows, path: Path) -> None:
@@ -89,18 +111,17 @@ def _write_arrow(rows, path: Path) -> None:
     batch: list[dict] = []
     columns: list[str] | None = None
     try:
-        for row in rows:
-            if columns is None:
-                columns = list(row)
-            batch.append(row)
-            if len(batch) >= _BATCH:
-                writer = _flush(batch, columns, tmp, writer)
-                batch = []
-        if columns is None:
-            columns = ["text"]
-        writer = _flush(batch, columns, tmp, writer, final=True)
-        writer.close()
-        os.replace(tmp, path)
+        with cache_writes():
+            for row in rows:
+                if columns is None:
+                    columns = list(row)
+                batch.append(row)
+                if len(batch) >= _BATCH:
+                    writer = _flush(batch, columns, tmp, writer)
+                    batch = []
+            writer = _flush(batch, columns or ["text"], tmp, writer, final=True)
+            writer.close()
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -131,7 +152,8 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
         kwargs["load_from_cache_file"] = True
         if len(ds) > _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
             kwargs["num_proc"] = min(4, os.cpu_count() or 1)
-    return ds.map(tokenize_batch, **kwargs)
+    with cache_writes():
+        return ds.map(tokenize_batch, **kwargs)
 
 
 def token_lists(ds: "datasets.Dataset", column: str = "tokens") -> Iterator[list[str]]:
@@ -149,8 +171,14 @@ def pick_column(ds: "datasets.Dataset", column: str | int) -> str:
         return str(column)
     if str(column).isdigit() and int(column) < len(names):
         return names[int(column)]
-    raise ColumnError(f"no column {column!r}; columns found: {', '.join(names)}",
+    raise ColumnError(f"no column {column!r}; columns found: {some_names(names)}",
                       hint="choose a column by name or by 0-based index")
+
+
+def some_names(names: list[str], k: int = 20) -> str:
+    """The first k column names and how many there are in all: a file of 5,000 columns gets one short line."""
+    shown = ", ".join(names[:k])
+    return shown if len(names) <= k else f"{shown} ... ({len(names):,} columns)"
 
 
 def _load_hub(source: Source) -> "datasets.Dataset":

@@ -1,8 +1,8 @@
 """Readers for the user's own data. Each yields rows as dicts of column name -> string.
 
-Decoding policy: files are read as UTF-8 (a leading BOM is dropped, CRLF and CR line ends are accepted).
-An invalid byte is an error that names the file and line, unless `errors="replace"` is asked for, in which
-case it becomes U+FFFD and a warning names the file and the number of lines affected.
+Decoding policy (see textrnn.data.decode): files are read as UTF-8 (a leading BOM is dropped, CRLF and CR
+line ends are accepted). An invalid byte is an error that names the file and line, unless `errors="replace"`
+is asked for, in which case it becomes U+FFFD and a warning names the file and the number of lines affected.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from textrnn.data.decode import bounded_lines, read_lines
 from textrnn.errors import CorpusError, CorpusNotFound
 
 FORMATS = ("txt", "csv", "tsv", "jsonl", "folder", "hf")
@@ -68,7 +69,7 @@ def read_rows(source: Source) -> Iterator[dict[str, str | None]]:
         if source.documents and source.path != "-":
             yield {"text": "\n".join(_lines(source.path, source.errors))}
         else:
-            for line in strip_gutenberg(_lines(source.path, source.errors)):
+            for line in strip_gutenberg(bounded_lines(_lines(source.path, source.errors), _name(source.path))):
                 yield {"text": line}
     elif fmt in ("csv", "tsv"):
         yield from _read_delimited(source, "\t" if fmt == "tsv" else ",")
@@ -91,32 +92,11 @@ def bundled_or_self(source: Source) -> Source:
     return source
 
 
-def _lines(path: str, errors: str) -> Iterator[str]:
-    """Decoded lines without their line ends. Line numbers in errors count from 1."""
-    name = "<stdin>" if path == "-" else path
-    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    replaced = 0
-    try:
-        for lineno, raw in enumerate(stream, 1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                if errors != "replace":
-                    raise CorpusError(
-                        f"{name}, line {lineno}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})",
-                        hint="convert the file to UTF-8 (iconv -f latin1 -t utf-8), or pass --encoding-errors replace",
-                    ) from None
-                line = raw.decode("utf-8", errors="replace")
-                replaced += 1
-            # Universal newlines: \r\n and a lone \r (old Mac files) both end a line.
-            yield from line.rstrip("\r\n").split("\r") if "\r" in line.rstrip("\r\n") else (line.rstrip("\r\n"),)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if replaced:
-        warnings.warn(f"{name}: {replaced} line(s) had invalid UTF-8, replaced with U+FFFD", stacklevel=2)
+_lines = read_lines  # the name the readers below (and data/translate.py) use
+
+
+def _name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
 
 
 _GUTENBERG_START = ("*** START OF THE PROJECT GUTENBERG", "*** START OF THIS PROJECT GUTENBERG")
@@ -158,7 +138,7 @@ def _read_folder(root: Path, errors: str, documents: bool) -> Iterator[dict[str,
         if documents:
             yield {"text": "\n".join(_lines(str(f), errors))}
         else:
-            yield from ({"text": line} for line in strip_gutenberg(_lines(str(f), errors)))
+            yield from ({"text": line} for line in strip_gutenberg(bounded_lines(_lines(str(f), errors), str(f))))
 
 
 def _looks_like_header(cells: list[str]) -> bool:
@@ -168,7 +148,7 @@ def _looks_like_header(cells: list[str]) -> bool:
 
 
 def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | None]]:
-    name = "<stdin>" if source.path == "-" else source.path
+    name = _name(source.path)
     lines = _lines(source.path, source.errors)
     if delimiter == "\t":
         # Tab-separated files are split on tabs, never unquoted: a stray quote must not swallow rows.
@@ -190,9 +170,15 @@ def _read_delimited(source: Source, delimiter: str) -> Iterator[dict[str, str | 
         yield dict(zip(columns, cells))
 
 
+# Python's csv refuses fields over 128 KiB by default; a field is part of a line already held in memory, and a
+# long review or article is data, so the limit is the largest the platform takes.
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+
+
 def _csv_records(lines: Iterator[str], name: str) -> Iterator[tuple[int, list[str]]]:
     """(first line number, cells) per CSV record. Strict quoting: a quote opened and never closed would
     otherwise swallow every line after it into one field, and text after a closing quote would be glued on."""
+    csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader((line + "\n" for line in lines), strict=True)
     start = 1
     while True:
@@ -227,7 +213,7 @@ def _read_jsonl(source: Source) -> Iterator[dict[str, str | None]]:
 
 
 def _json_objects(source: Source) -> Iterator[dict]:
-    name = "<stdin>" if source.path == "-" else source.path
+    name = _name(source.path)
     for lineno, line in enumerate(_lines(source.path, source.errors), 1):
         if not line.strip():
             continue
@@ -235,6 +221,10 @@ def _json_objects(source: Source) -> Iterator[dict]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise CorpusError(f"{name}, line {lineno}: not valid JSON ({e.msg})") from None
+        except RecursionError:
+            raise CorpusError(f"{name}, line {lineno}: JSON nested too deeply to read",
+                              hint="a row is one object of text fields, as {\"text\": \"...\", \"label\": \"...\"}") \
+                from None
         if not isinstance(obj, dict):
             raise CorpusError(f"{name}, line {lineno}: expected a JSON object, found {type(obj).__name__}")
         yield obj

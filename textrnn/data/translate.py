@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textrnn.data.sources import Source, _lines, _looks_like_header, bundled_or_self, read_rows
 from textrnn.errors import ColumnError, CorpusError, CorpusNotFound
+from textrnn.text.normalize import is_blank
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def read_pairs(data: ParallelSource, langs: tuple[str, str] = ("en", "fr")) -> I
     lengths raise CorpusError naming the file and line."""
     for where, a, b in _file_order_pairs(data, langs):
         for side, text in (("source", a), ("target", b)):
-            if not text or not text.strip():
+            if is_blank(text):
                 raise CorpusError(f"{where}: the {side} sentence is empty",
                                   hint="remove the line, or fill in the sentence")
         yield (b, a) if data.reverse else (a, b)
@@ -96,7 +97,7 @@ def _tsv(path: str, errors: str) -> Iterator[tuple[str, str, str]]:
     name = "<stdin>" if path == "-" else path
     first = True
     for lineno, line in enumerate(_lines(path, errors), 1):
-        if not line.strip():
+        if is_blank(line):
             continue
         if "\t" not in line:
             raise CorpusError(f"{name}, line {lineno}: no tab; each line must be source<TAB>target",
@@ -118,7 +119,7 @@ def _aligned(src_file: str, tgt_file: str, errors: str) -> Iterator[tuple[str, s
         raise CorpusError(f"aligned files differ in length: {src_file} has {len(src):,} lines, "
                           f"{tgt_file} has {len(tgt):,}", hint="line n of one file must translate line n of the other")
     for lineno, (a, b) in enumerate(zip(src, tgt), 1):
-        if a.strip() or b.strip():  # a blank line on both sides is a trailing newline, not a pair
+        if not (is_blank(a) and is_blank(b)):  # blank on both sides: a trailing newline, not a pair
             yield f"{src_file}/{Path(tgt_file).name}, line {lineno}", a, b
 
 
@@ -150,8 +151,11 @@ def _pick(row: dict, given: str | None, candidates: Sequence[str], side: str) ->
     for key in ([given] if given else candidates):
         if key in row:
             return key
+    from textrnn.data.corpus import some_names
+
     option = "--src-column" if side == "source" else "--tgt-column"
-    raise ColumnError(f"no {side} column {given or ' / '.join(candidates[:3])!r}; columns found: {', '.join(row)}",
+    wanted = given or " / ".join(candidates[:3])
+    raise ColumnError(f"no {side} column {wanted!r}; columns found: {some_names(list(row))}",
                       hint=f"name it with {option}")
 
 
@@ -172,8 +176,15 @@ def load_pairs(data: ParallelSource, langs: tuple[str, str] = ("en", "fr")) -> "
             _write_arrow(rows, path)
         ds = datasets.Dataset.from_file(str(path))
     if len(ds) == 0:
-        raise CorpusError(f"{data.describe()}: no sentence pairs", hint="give a file with source<TAB>target lines")
+        raise no_pairs(data)
     return ds
+
+
+def no_pairs(data: ParallelSource) -> CorpusError:
+    """The error for data without a single pair (empty, only a header, only blank lines)."""
+    hint = "give files with one sentence per line, line n of one translating line n of the other" \
+        if data.src_file is not None else "give a file with source<TAB>target lines"
+    return CorpusError(f"{data.describe()}: no sentence pairs", hint=hint)
 
 
 def _pairs_key(data: ParallelSource, langs, key_fn, source_key_fn) -> str | None:

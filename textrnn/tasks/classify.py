@@ -21,6 +21,7 @@ from textrnn.tasks.common import (build_vocab, check_resume, check_task, load_fo
                                   record_run, resume_saved)
 from textrnn.tasks.lm import TrainResult
 from textrnn.text import get_tokenizer
+from textrnn.text.normalize import clip
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 
 TASK = "classify"
@@ -314,15 +315,26 @@ class ClassifierRunner:
         tokenized = list(self.tokenizer.pipe(texts))
         return [fold_digits(tokens) for tokens in tokenized] if self.fold_digits else tokenized
 
+    def _clip(self, text: str) -> str:
+        """A text far longer than the model reads, cut to the end(s) it keeps: a 50 MB line is not tokenized
+        whole for 400 tokens."""
+        if self.truncate == "head":
+            return clip(text, self.max_length)
+        if self.truncate == "tail":
+            return clip(text, self.max_length, end=True)
+        head, tail = clip(text, self.max_length), clip(text, self.max_length, end=True)  # head+tail
+        return text if len(head) + len(tail) >= len(text) else f"{head} {tail}"
+
     def encode(self, tokenized: list[list[str]]) -> Encoded:
         """Token lists -> ids (and subwords), each cut to the model's length as it was trained."""
         return encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords, how=self.truncate)
 
     def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
-        tokenized = self.tokens(texts)
+        clipped = [self._clip(text) for text in texts]
+        tokenized = self.tokens(clipped)
         probs = class_probabilities(self.net, self.encode(tokenized), batch_size)
         results = []
-        for text, tokens, p in zip(texts, tokenized, probs.tolist()):
+        for text, cut, tokens, p in zip(texts, clipped, tokenized, probs.tolist()):
             best = max(range(len(p)), key=p.__getitem__)
             notes = []
             if not tokens:
@@ -330,7 +342,8 @@ class ClassifierRunner:
             elif not any(t in self.vocab for t in tokens):
                 notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
             results.append({"text": text, "label": self.labels[best], "probability": p[best],
-                            "probabilities": dict(zip(self.labels, p)), "truncated": len(tokens) > self.max_length,
+                            "probabilities": dict(zip(self.labels, p)),
+                            "truncated": len(tokens) > self.max_length or cut is not text,
                             "notes": notes, "unknown": [t for t in dict.fromkeys(tokens) if t not in self.vocab]})
         return results
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from textrnn import checkpoint
 from textrnn.atomic_dir import recover
 from textrnn.dir_lock import output_lock
-from textrnn.errors import InputError, OutputExistsError, WrongTaskError
+from textrnn.errors import InputError, OutputError, OutputExistsError, WrongTaskError
+from textrnn.writing import writing
 
 if TYPE_CHECKING:
     from textrnn.checkpoint import Saved
@@ -43,8 +45,15 @@ def locks_output(train):
     def locked(*args, **kwargs):
         out = Path(inspect.signature(train).bind(*args, **kwargs).arguments["out_dir"])
         _check_path(out)
-        with output_lock(out):
-            return train(*args, **kwargs)
+        existed = out.exists()
+        try:
+            with writing(out), output_lock(out):  # a full disk, a read-only -o: one OutputError naming it
+                return train(*args, **kwargs)
+        except BaseException:
+            if not existed:  # a run that failed before its first save leaves no empty folder behind
+                with contextlib.suppress(OSError):
+                    out.rmdir()
+            raise
 
     return locked
 
@@ -54,7 +63,7 @@ def _check_path(out: Path) -> None:
         raise OutputExistsError(f"{out} exists and is a file", hint="choose another -o")
     blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
-        raise InputError(f"cannot make {out}: {blocking} is a file", hint="choose another -o")
+        raise OutputError(f"cannot write {out}: {blocking} is a file", hint="choose another -o")
 
 
 def prepare_output(out_dir: str | Path, overwrite: bool, resume: bool) -> Output:

@@ -18,6 +18,7 @@ from textrnn.ranges import check, check_fields
 from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, coverage, get_tokenizer
+from textrnn.text.normalize import clip, is_blank
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 
@@ -208,17 +209,22 @@ class Prompt:
     tokens: list[str] = field(default_factory=list)  # the tokens read, after the start-of-line token
 
 
-def encode_prompt(text: str, tokenizer, vocab: Vocab) -> Prompt:
-    if not text.strip():
-        raise InputError("the prompt is empty", hint='give some text, as in: textrnn predict "I love eating"')
-    tokens = tokenizer(text)
+def encode_prompt(text: str, tokenizer, vocab: Vocab, where: str = "") -> Prompt:
+    """The prompt's ids, starting after an end of line. Only its last MAX_PROMPT_TOKENS tokens are read (a
+    longer prompt is cut, with a note); one that normalizes to nothing is refused. `where` names the input."""
+    clipped = clip(text, MAX_PROMPT_TOKENS, end=True)
+    tokens = tokenizer(clipped)
+    if not tokens:
+        raise InputError(f"the prompt{where} is empty", hint='give some text, as in: textrnn predict "I love eating"')
     unknown = [t for t in tokens if t not in vocab]
-    if tokens and len(unknown) == len(tokens):
+    if len(unknown) == len(tokens):
         raise InputError(f"none of the prompt's words are in the model's vocabulary: {' '.join(unknown[:10])}",
                          hint="try words from the model's training text")
     notes = []
-    if len(tokens) > MAX_PROMPT_TOKENS:
-        notes.append(f"the prompt has {len(tokens)} tokens; only the last {MAX_PROMPT_TOKENS} are used")
+    if len(tokens) > MAX_PROMPT_TOKENS or clipped is not text:
+        size = f"{len(tokens)} tokens" if clipped is text else f"{len(text):,} characters"
+        unit = "" if clipped is text else " tokens"
+        notes.append(f"the prompt has {size}; only the last {MAX_PROMPT_TOKENS}{unit} are used")
         tokens = tokens[-MAX_PROMPT_TOKENS:]
     # Start as a line starts in training: right after an end-of-line token.
     return Prompt(text, [EOS_ID] + vocab.encode(tokens), unknown, notes, tokens)
@@ -245,12 +251,13 @@ class LanguageModelRunner:
             out, state = self.model.hidden(torch.tensor([prompt.ids], device=self.device))
             return self.model.scores(out[:, -1:])[0, -1], state
 
-    def predict(self, text: str, k: int = 5, all_tokens: bool = False) -> dict[str, Any]:
-        """The k likeliest next tokens (words only, unless all_tokens) with their probabilities."""
+    def predict(self, text: str, k: int = 5, all_tokens: bool = False, where: str = "") -> dict[str, Any]:
+        """The k likeliest next tokens (words only, unless all_tokens) with their probabilities. `where` names
+        the text in errors (" (input 2)")."""
         import torch
 
         check("k", k)
-        prompt = encode_prompt(text, self.tokenizer, self.vocab)
+        prompt = encode_prompt(text, self.tokenizer, self.vocab, where)
         logits, _ = self._run_prompt(prompt)
         results = self.top_tokens(torch.softmax(logits.float(), dim=-1), k, all_tokens)
         return {"prompt": text, "predictions": results, "unknown": prompt.unknown, "notes": prompt.notes}
@@ -287,8 +294,9 @@ class LanguageModelRunner:
         if beam > 1:
             check("beam_n", n)
         until = until if until is not None else ("none" if self.char_level else "line")
-        prompt = encode_prompt(prompt_text, self.tokenizer, self.vocab) if prompt_text else \
-            Prompt("", [EOS_ID], [], [])
+        # A blank prompt ("", or nothing once normalized) starts from the beginning of a line.
+        prompt = Prompt("", [EOS_ID], [], []) if is_blank(prompt_text) else \
+            encode_prompt(prompt_text, self.tokenizer, self.vocab)
         if beam > 1:
             return self._beam(prompt, n, beam, until)
         return self._sample(prompt, n, temperature, top_k, top_p, seed, until)
@@ -365,8 +373,8 @@ def _reorder(state, index):
 def predict(model: str | Path, texts: Iterable[str], k: int = 5, all_tokens: bool = False,
             device: str = "cpu") -> Iterator[dict[str, Any]]:
     runner = LanguageModelRunner(model, device)
-    for text in texts:
-        yield runner.predict(text, k, all_tokens)
+    for i, text in enumerate(texts, 1):  # texts may be a stream: the first is not numbered in errors
+        yield runner.predict(text, k, all_tokens, f" (input {i})" if i > 1 else "")
 
 
 def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: str = "cpu") -> dict[str, Any]:

@@ -13,13 +13,14 @@ from typing import Any
 from textrnn import checkpoint
 from textrnn.data.lm import split_examples
 from textrnn.data.sources import Source
-from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
-                                    tokenize_pairs, within_length)
+from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, no_pairs,
+                                    read_pairs, tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
 from textrnn.ranges import check, check_fields
 from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, get_tokenizer
+from textrnn.text.normalize import clip
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
 
@@ -220,11 +221,13 @@ class Translator:
 
     def prepare(self, text: str, where: str = "") -> tuple[list[str], list[str]]:
         """Source tokens (cut to the training length limit) and notes for the user (unknown words aside)."""
-        if not text.strip():
+        clipped = clip(text, self.max_length)  # a 50 MB line is not tokenized whole for its first tokens
+        tokens, notes = self.src_tok(clipped), []
+        if not tokens:  # "", spaces, a lone BOM or zero-width space
             raise InputError(f"the source sentence{where} is empty", hint='give a sentence: textrnn predict "I am cold."')
-        tokens, notes = self.src_tok(text), []
-        if len(tokens) > self.max_length:
-            notes.append(f"the sentence has {len(tokens)} tokens; only the first {self.max_length} are translated "
+        if len(tokens) > self.max_length or clipped is not text:
+            size, unit = (f"{len(tokens)} tokens", "") if clipped is text else (f"{len(text):,} characters", " tokens")
+            notes.append(f"the sentence has {size}; only the first {self.max_length}{unit} are translated "
                          f"(the model was trained on sentences of at most {self.max_length})")
             tokens = tokens[:self.max_length]
         return tokens, notes
@@ -272,6 +275,8 @@ def evaluate(model: str | Path, source: ParallelSource | Source | str, beam: int
     pairs = as_parallel(source, translator.saved.training.get("reverse", False) if reverse is None else reverse)
     langs = (data_config.get("src_lang", translator.src_tok.lang), data_config.get("tgt_lang", translator.tgt_tok.lang))
     rows = list(read_pairs(pairs, langs))
+    if not rows:
+        raise no_pairs(pairs)
     start = time.perf_counter()
     found = translator.translate([s for s, _ in rows], DecodeConfig(beam=max(beam, 1), batch_size=batch_size))
     seconds = time.perf_counter() - start
@@ -279,6 +284,6 @@ def evaluate(model: str | Path, source: ParallelSource | Source | str, beam: int
     shown = sorted({round(i * (len(rows) - 1) / max(examples - 1, 1)) for i in range(min(examples, len(rows)))})
     return {"model": str(model), "corpus": pairs.describe(), "sentences": len(rows), "beam": max(beam, 1),
             **bleu_chrf(hyps, refs), "tokenize": "13a", "lowercase": False,
-            "truncated": sum(1 for r in found if r["notes"] and "tokens; only the first" in r["notes"][0]),
+            "truncated": sum(1 for r in found if r["notes"] and "; only the first" in r["notes"][0]),
             "seconds": seconds, "sentences_per_s": len(rows) / max(seconds, 1e-9),
             "examples": [{"source": rows[i][0], "reference": rows[i][1], "translation": hyps[i]} for i in shown]}

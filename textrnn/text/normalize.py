@@ -16,8 +16,18 @@ def nfc(text: str) -> str:
 
 
 def strip_bom(text: str) -> str:
-    """Drop a leading UTF-8 byte-order mark, which editors on Windows add."""
-    return text[1:] if text.startswith("\ufeff") else text
+    """Drop byte-order marks (U+FEFF), which editors on Windows add at the start of a file and which land
+    anywhere when such files are concatenated; invisible, they would glue themselves to a word."""
+    return text.replace("\ufeff", "") if "\ufeff" in text else text
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def no_surrogates(text: str) -> str:
+    """Lone surrogates (undecodable bytes as Python keeps them, PEP 383) become U+FFFD: they are not text,
+    and tokenizers written in C refuse them. Text read by textrnn never has them (see textrnn.data.decode)."""
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
 
 
 _HTML_BREAKS = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -49,9 +59,35 @@ class Normalizer:
     whitespace: bool = True
 
     def __call__(self, text: str) -> str:
-        text = html_breaks(nfc(strip_bom(text)))
+        text = html_breaks(nfc(strip_bom(no_surrogates(text))))
         if self.whitespace:
             text = clean_whitespace(text)
         if self.lowercase:
             text = lowercase(text)
         return text
+
+
+def is_blank(text: str | None) -> bool:
+    """Whether nothing is left of `text` once normalized: None, "", spaces, a lone BOM, a zero-width space."""
+    if not text or not text.strip():
+        return True
+    if text.isprintable() and not text[0].isspace() and "<" not in text:  # the common case, at once
+        return False
+    return not clean_whitespace(html_breaks(strip_bom(no_surrogates(text))))
+
+
+CHARS_PER_TOKEN = 100  # more than any token needs: what a reader of N tokens looks at, at most
+
+
+def clip(text: str, tokens: int, end: bool = False) -> str:
+    """The first (or, with `end`, the last) `CHARS_PER_TOKEN * tokens` characters of `text`: all that a reader
+    of `tokens` tokens can use, so that a 50 MB line is not tokenized whole for its first 400 tokens."""
+    limit = CHARS_PER_TOKEN * tokens
+    if len(text) <= limit:
+        return text
+    if end:  # start after a space, not inside a word
+        tail = text.rstrip()[-limit:]
+        space = tail.find(" ", 0, limit // 2)
+        return tail[space + 1:] if space >= 0 else tail
+    space = text.rfind(" ", limit // 2, limit)
+    return text[:space] if space >= 0 else text[:limit]
