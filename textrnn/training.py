@@ -275,9 +275,9 @@ class Trainer:
         if not (target / TRAINER_STATE).is_file():
             raise TrainingError(f"nothing to resume in {self.out_dir}: it has no {RESUME_DIR}/{TRAINER_STATE}",
                                 hint="start without --resume (add --overwrite to replace the directory)")
-        doc = _read_state(target / TRAINER_STATE, lambda f: json.loads(f.read_text(encoding="utf-8")))
+        doc = read_state(target / TRAINER_STATE, lambda f: json.loads(f.read_text(encoding="utf-8")))
         # weights_only=True: the optimizer state is plain tensors and numbers; nothing is unpickled.
-        tensors = _read_state(target / TRAINER_TENSORS, lambda f: torch.load(f, weights_only=True, map_location="cpu"))
+        tensors = read_state(target / TRAINER_TENSORS, lambda f: torch.load(f, weights_only=True, map_location="cpu"))
         try:
             opt.load_state_dict(tensors["optimizer"])
             sched.load_state_dict(tensors["scheduler"])
@@ -309,7 +309,7 @@ class Trainer:
 _RESTART = "start the run again with --overwrite instead of --resume"
 
 
-def _read_state(file: Path, read: Callable[[Path], Any]) -> Any:
+def read_state(file: Path, read: Callable[[Path], Any]) -> Any:
     """One file of the resume state, read by `read`; a missing or damaged file is a DamagedModelError."""
     import pickle
 

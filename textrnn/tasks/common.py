@@ -145,12 +145,13 @@ def check_resume(out_dir: str | Path, training: "TrainConfig", data: dict[str, A
     `resume_saved` to report."""
     from textrnn.errors import ConfigError
     from textrnn.ranges import flag
-    from textrnn.training import RESUME_DIR, TRAINER_STATE
+    from textrnn.training import RESUME_DIR, TRAINER_STATE, read_state
 
     path = Path(out_dir) / RESUME_DIR
     if not (path / TRAINER_STATE).is_file() or not (path / checkpoint.CONFIG).is_file():
         return
-    trainer = json.loads((path / TRAINER_STATE).read_text(encoding="utf-8")).get("train_config", {})
+    state = read_state(path / TRAINER_STATE, lambda f: json.loads(f.read_text(encoding="utf-8")))
+    trainer = state.get("train_config", {}) if isinstance(state, dict) else {}
     config = checkpoint.read_config(path)
     saved_data = config.get("training", {}).get("data", {})
     spec = config.get("tokenizers", {}).get("text", {})
