@@ -25,7 +25,7 @@ from _common import REPO, report
 
 LM = ("textrnn train lm {data}/imdb-lm.txt -o {out}/imdb-lm --lowercase --layers 2 --hidden-size 256 "
       "--embedding-size 256 --softmax adaptive --bptt 70 --batch-size 64 --epochs 1 --dropout 0.1 "
-      "--embedding-dropout 0.05 --output-dropout 0.1 "
+      "--embedding-dropout 0.05 --output-dropout 0.1 --optimizer adam "
       "--max-vocab 24000 --min-freq 3 --valid-fraction 0.02 --seed 1")
 FINE_TUNE = "--encoder {out}/imdb-lm --pooling concat --dropout 0.3 --lr 1e-3 --seed 1"
 SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embedding-size 256 --no-bidirectional "

@@ -27,7 +27,7 @@ restore_card() { [[ ! -f "$cards/$1.md" ]] || cp "$cards/$1.md" "$out/$1/README.
 if build everyday-english; then
   textrnn train lm corpora/everyday-english -o "$out/everyday-english" --overwrite \
     --tokenizer spacy --cell lstm --layers 1 --hidden-size 256 --epochs 30 --patience 3 --batch-size 32 --bptt 35 \
-    --dropout 0.3 --embedding-dropout 0.15 --output-dropout 0.3 --lr 3e-3 --min-freq 2 --seed 1
+    --dropout 0.3 --embedding-dropout 0.15 --output-dropout 0.3 --optimizer adam --lr 3e-3 --min-freq 2 --seed 1
 fi
 # Classification and translation models are added below by their tasks.
 if build spam; then
@@ -59,7 +59,8 @@ if build sentiment; then
   TEXTRNN_DATA="$data" python scripts/sentiment_data.py "$work"
   OMP_NUM_THREADS=1 textrnn train lm "$work/imdb-lm.txt" -o "$work/imdb-lm" -q --lowercase --layers 2 \
     --hidden-size 256 --embedding-size 256 --softmax adaptive --bptt 70 --batch-size 64 --epochs 1 --dropout 0.1 \
-    --embedding-dropout 0.05 --output-dropout 0.1 --max-vocab 24000 --min-freq 3 --valid-fraction 0.02 --seed 1
+    --embedding-dropout 0.05 --output-dropout 0.1 --optimizer adam --lr 2e-3 --max-vocab 24000 --min-freq 3 \
+    --valid-fraction 0.02 --seed 1
   keep_card sentiment
   OMP_NUM_THREADS=1 textrnn train classify "$work/sentiment-train.tsv" -o "$out/sentiment" --overwrite -q \
     --encoder "$work/imdb-lm" --pooling concat --dropout 0.3 --batch-size 32 --epochs 2 --patience 1 \

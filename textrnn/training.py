@@ -34,6 +34,9 @@ _FLOAT32_MAX = 3.4028234663852886e38
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """How a model is fitted. These are generic defaults; each task's own (what the CLI uses, chosen by
+    measurement) are textrnn.tasks.defaults: start from them with dataclasses.replace(lm.TRAINING, epochs=2)."""
+
     epochs: int = 10
     batch_size: int = 32
     lr: float = 1e-3

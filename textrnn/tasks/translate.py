@@ -16,12 +16,14 @@ from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, read_pairs,
                                     tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
+from textrnn.tasks import defaults
 from textrnn.tasks.common import locks_output, load_for, prepare_output, record_run, resume_saved
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, seed_everything
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
 
 TASK = "translate"
+TRAINING = defaults.TRANSLATE  # the default training settings, as the CLI's
 MONITORS = {"loss": "min", "bleu": "max"}
 DEFAULT_MAX_LENGTH = 50
 
@@ -93,7 +95,7 @@ def _tokenized(data: ParallelSource, config: TranslateDataConfig, src_tok, tgt_t
 
 @locks_output
 def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
-          config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TrainConfig(),
+          config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TRAINING,
           valid: ParallelSource | Source | str | None = None, callbacks: Iterable[Callback] = (),
           overwrite: bool = False, resume: bool = False, started: float | None = None) -> TrainResult:
     """Train a translator on sentence pairs and save the best epoch (by validation loss or BLEU) to out_dir.
