@@ -22,10 +22,10 @@ from _common import REPO, report, shared
 COMMANDS = {
     "shakespeare": "textrnn train lm ../shared/data/tiny-shakespeare/input.txt -o {out}/shakespeare-char "
                    "--tokenizer char --layers 2 --hidden-size 256 --bptt 100 --batch-size 32 --epochs 3 "
-                   "--dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 --lr 3e-3",
+                   "--dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 --optimizer adam --lr 3e-3",
     "gutenberg": "textrnn train lm ../shared/data/gutenberg/1342-0.txt -o {out}/pride-word "
                  "--tokenizer spacy --min-freq 2 --layers 2 --hidden-size 256 --bptt 35 --batch-size 20 "
-                 "--epochs 6 --dropout 0.4 --embedding-dropout 0.2 --output-dropout 0.4 --lr 2e-3",
+                 "--epochs 6 --dropout 0.4 --embedding-dropout 0.2 --output-dropout 0.4 --optimizer adam --lr 2e-3",
 }
 
 

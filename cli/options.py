@@ -42,6 +42,21 @@ OutputDropout = Annotated[float, typer.Option("--output-dropout",
 Epochs = Annotated[int, typer.Option("--epochs", help="Passes over the training data (at most).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Examples (or parallel streams) per batch.")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def lr_by_optimizer(rates: dict[str, float]) -> object:
+    """An --lr option whose default (None) is the chosen optimizer's rate from `rates`, named in the help."""
+    groups: dict[float, list[str]] = {}
+    for name, rate in rates.items():
+        groups.setdefault(rate, []).append(name)
+    shown = ", ".join(f"{rate:g} with {_either(names)}" for rate, names in groups.items())
+    return Annotated[Optional[float], typer.Option("--lr", help=f"Learning rate (default: {shown}).")]
+
+
 Optimizer = Annotated[str, typer.Option("--optimizer", help="sgd, adam, adamw or rmsprop.")]
 Clip = Annotated[float, typer.Option("--clip", help="Clip the gradient norm to this (0: off).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model on CPU.")]

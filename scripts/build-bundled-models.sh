@@ -27,7 +27,7 @@ restore_card() { [[ ! -f "$cards/$1.md" ]] || cp "$cards/$1.md" "$out/$1/README.
 if build everyday-english; then
   textrnn train lm corpora/everyday-english -o "$out/everyday-english" --overwrite \
     --tokenizer spacy --cell lstm --layers 1 --hidden-size 256 --epochs 30 --patience 3 --batch-size 32 --bptt 35 \
-    --dropout 0.3 --embedding-dropout 0.15 --output-dropout 0.3 --lr 3e-3 --min-freq 2 --seed 1
+    --dropout 0.3 --embedding-dropout 0.15 --output-dropout 0.3 --optimizer adam --lr 3e-3 --min-freq 2 --seed 1
 fi
 # Classification and translation models are added below by their tasks.
 if build spam; then

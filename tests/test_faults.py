@@ -23,7 +23,7 @@ from textrnn.dir_lock import lock_path
 EPOCHS = 10
 # Every epoch saves the resume state and the metrics, and most improve and save the model too: each epoch is
 # a fraction of a second, much of it saving, so a kill at a random moment often lands in a save.
-ARGS = ["--epochs", str(EPOCHS), "--patience", str(EPOCHS), "--lr", "0.01", *QUICK_LM]
+ARGS = ["--epochs", str(EPOCHS), "--patience", str(EPOCHS), "--optimizer", "adam", "--lr", "0.01", *QUICK_LM]
 
 
 @pytest.fixture

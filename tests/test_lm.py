@@ -29,7 +29,8 @@ def tiny_lm(tmp_path_factory) -> Path:
     corpus = root / "corpus.txt"
     corpus.write_text(LM_TEXT * 30, encoding="utf-8")
     result = CliRunner().invoke(app, ["train", "lm", str(corpus), "-o", str(root / "model"), "--epochs", "4",
-                                      "--lr", "0.01", *TINY], env={"TEXTRNN_CACHE": str(root / "cache")})
+                                      "--optimizer", "adam", "--lr", "0.01", *TINY],
+                                env={"TEXTRNN_CACHE": str(root / "cache")})
     assert result.exit_code == 0, result.output
     return root / "model"
 
@@ -272,8 +273,8 @@ def test_ctrl_c_then_resume_reaches_the_uninterrupted_weights(tmp_path):
 
 def test_adaptive_softmax_model_trains_predicts_generates_and_evaluates(cli, lm_corpus, tmp_path):
     out = tmp_path / "adaptive"
-    result = cli("train", "lm", str(lm_corpus), "-o", str(out), "--softmax", "adaptive", "--epochs", "3", "--lr",
-                 "0.01", *TINY)
+    result = cli("train", "lm", str(lm_corpus), "-o", str(out), "--softmax", "adaptive", "--epochs", "3",
+                 "--optimizer", "adam", "--lr", "0.01", *TINY)
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())["model"]
     assert config["softmax"] == "adaptive" and config["tie_weights"] is False and config["cutoffs"]

@@ -147,8 +147,8 @@ def test_init_continues_training_on_new_text_and_adds_its_words(cli, lm, new_cor
     from textrnn.text import Vocab
 
     out = tmp_path / "adapted"
-    result = cli("train", "lm", str(new_corpus), "-o", str(out), "--init", str(lm), "--epochs", "3", "--lr",
-                 "0.01", "--batch-size", "4", "--bptt", "10", "--seed", "3", "-qq")
+    result = cli("train", "lm", str(new_corpus), "-o", str(out), "--init", str(lm), "--epochs", "3",
+                 "--optimizer", "adam", "--lr", "0.01", "--batch-size", "4", "--bptt", "10", "--seed", "3", "-qq")
     assert result.exit_code == 0, result.output
     old, new = Vocab.load(lm / "vocab.json"), Vocab.load(out / "vocab.json")
     assert new.itos[:len(old)] == old.itos  # every known word keeps its id

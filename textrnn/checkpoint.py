@@ -180,11 +180,13 @@ def is_model_dir(path: Path) -> bool:
     return False
 
 
-def record_run(path: str | os.PathLike, **training: Any) -> None:
-    """Add facts about the whole training run (total time, epochs run) to a saved model's config.json."""
+def record_run(path: str | os.PathLike, metrics: dict[str, Any] | None = None, **training: Any) -> None:
+    """Add facts about the whole training run (total time, epochs run) to a saved model's config.json, and
+    `metrics` measured after training (a translator's val_bleu of the best epoch)."""
     path = Path(path)
     config = read_config(path)
     config["training"].update(training)
+    config.setdefault("metrics", {}).update(metrics or {})
     tmp = path / (CONFIG + ".tmp")
     tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path / CONFIG)

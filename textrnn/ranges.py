@@ -125,7 +125,7 @@ RANGES: dict[str, Range] = {
 
 # How the command line spells an option whose flag is not --name-with-dashes.
 FLAGS = {"n": "-n/--tokens", "beam_n": "-n/--tokens", "k": "-k/--top", "num_layers": "--layers",
-         "subword_buckets": "--subwords", "layout": "--format", "valid_bleu_sentences": "valid-bleu-sentences"}
+         "subword_buckets": "--subwords", "layout": "--format", "valid_bleu_sentences": "--valid-bleu"}
 
 
 def flag(name: str) -> str:

@@ -33,6 +33,9 @@ class Interrupted(TextrnnError):
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """How a model is fitted. These are generic defaults; each task's own (what the CLI uses, chosen by
+    measurement) are textrnn.tasks.defaults: start from them with dataclasses.replace(lm.TRAINING, epochs=2)."""
+
     epochs: int = 10
     batch_size: int = 32
     lr: float = 1e-3
@@ -172,12 +175,15 @@ class Trainer:
                 epoch = state.epoch + 1
                 start = time.perf_counter()
                 train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state)
+                valid_start = time.perf_counter()
                 metrics = self._validate(model, evaluate)
+                valid_seconds = time.perf_counter() - valid_start
                 value = metrics[self.monitor.metric]
                 sched.step(value)
                 record = {"epoch": epoch, "train_loss": train_loss, "train_ppl": _ppl(train_loss),
                           **{f"val_{k}": v for k, v in metrics.items()}, "lr": opt.param_groups[0]["lr"],
-                          "tokens_per_s": tps, "seconds": time.perf_counter() - start}
+                          "tokens_per_s": tps, "seconds": time.perf_counter() - start,
+                          "valid_seconds": valid_seconds}
                 state.history.append(record)
                 state.epoch, state.elapsed = epoch, state.elapsed + record["seconds"]
                 tie = metrics.get(self.monitor.tie_break) if self.monitor.tie_break else None

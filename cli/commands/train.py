@@ -7,12 +7,14 @@ import typer
 app = typer.Typer(help="Train a model: a language model, a classifier or a translator.", no_args_is_help=True)
 
 
-def train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay=0.0,
+def train_config(task, epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay=0.0,
                  layer_lr_decay=1.0):
-    from textrnn.training import TrainConfig
+    """The task's default training settings with the options given; lr None: the optimizer's default."""
+    from textrnn.tasks import defaults
 
-    return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip, seed=seed,
-                       device=device, patience=patience, weight_decay=weight_decay, layer_lr_decay=layer_lr_decay)
+    return defaults.training(task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip,
+                             seed=seed, device=device, patience=patience, weight_decay=weight_decay,
+                             layer_lr_decay=layer_lr_decay)
 
 
 def render_summary(result, as_json: bool) -> None:

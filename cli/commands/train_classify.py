@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from textrnn.tasks import defaults
+
 from .. import STARTED
 from .. import options as opt
 
@@ -57,18 +59,18 @@ def classify(
         "--embeddings", help="Initialise word vectors from a GloVe/word2vec text file (.txt or .gz).")] = None,
     class_weights: Annotated[bool, typer.Option(
         "--class-weights", help="Weigh the loss by inverse label frequency, for imbalanced labels.")] = False,
-    epochs: opt.Epochs = 10,
-    batch_size: opt.BatchSize = 32,
-    lr: opt.Lr = 2e-3,
-    optimizer: opt.Optimizer = "adam",
+    epochs: opt.Epochs = defaults.CLASSIFY.epochs,
+    batch_size: opt.BatchSize = defaults.CLASSIFY.batch_size,
+    lr: opt.Lr = defaults.CLASSIFY.lr,
+    optimizer: opt.Optimizer = defaults.CLASSIFY.optimizer,
     weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 penalty on the weights.")] = 0.0,
     layer_lr_decay: Annotated[float, typer.Option(
         "--layer-lr-decay", help="Each layer below the output learns this many times slower than the one above "
                                  "(ULMFiT uses 2.6 when fine-tuning an --encoder; 1: off).")] = 1.0,
-    clip: opt.Clip = 1.0,
+    clip: opt.Clip = defaults.CLASSIFY.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
-    patience: opt.Patience = 3,
+    patience: opt.Patience = defaults.CLASSIFY.patience,
     valid: opt.Valid = None,
     valid_fraction: opt.ValidFraction = 0.1,
     min_freq: opt.MinFreq = 1,
@@ -107,8 +109,8 @@ def classify(
                                      valid_fraction=valid_fraction, text_column=text_column,
                                      label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,
-                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay,
-                                     layer_lr_decay),
+                        train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
+                                     weight_decay, layer_lr_decay),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
                         encoder=encoder, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
                         resume=resume, started=STARTED)

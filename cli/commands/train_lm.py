@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from textrnn.tasks import defaults
+
 from .. import STARTED
 from .. import options as opt
 
@@ -34,15 +36,15 @@ def lm(
     softmax: Annotated[Optional[str], typer.Option(
         "--softmax", help="full (default), or adaptive (Grave et al. 2017): several times faster on large "
                           "vocabularies (20k+ words), at about the same perplexity.")] = None,
-    epochs: opt.Epochs = 10,
-    batch_size: opt.BatchSize = 20,
+    epochs: opt.Epochs = defaults.LM.epochs,
+    batch_size: opt.BatchSize = defaults.LM.batch_size,
     bptt: Annotated[int, typer.Option("--bptt", help="Tokens per truncated back-propagation window.")] = 35,
-    lr: opt.Lr = 2e-3,
-    optimizer: opt.Optimizer = "adam",
-    clip: opt.Clip = 0.25,
+    lr: opt.lr_by_optimizer(defaults.LR["lm"]) = None,
+    optimizer: opt.Optimizer = defaults.LM.optimizer,
+    clip: opt.Clip = defaults.LM.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
-    patience: opt.Patience = 3,
+    patience: opt.Patience = defaults.LM.patience,
     valid: opt.Valid = None,
     valid_fraction: opt.ValidFraction = 0.1,
     min_freq: opt.MinFreq = 1,
@@ -71,7 +73,7 @@ def lm(
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
-                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
+                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         init=init, started=STARTED)

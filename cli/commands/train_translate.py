@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from textrnn.tasks import defaults
+
 from .. import STARTED
 from .. import options as opt
 
@@ -41,15 +43,19 @@ def translate(
     label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Label smoothing of the loss.")] = 0.0,
     max_length: Annotated[int, typer.Option("--max-length", help="Leave out pairs with a longer side (tokens).")] = 50,
     max_pairs: Annotated[Optional[int], typer.Option("--max-pairs", help="Train on a seeded sample of this many pairs.")] = None,
-    monitor: Annotated[str, typer.Option("--monitor", help="Best epoch by validation loss or bleu.")] = "loss",
-    epochs: opt.Epochs = 10,
-    batch_size: opt.BatchSize = 64,
-    lr: opt.Lr = 1e-3,
-    optimizer: opt.Optimizer = "adam",
-    clip: opt.Clip = 1.0,
+    monitor: Annotated[str, typer.Option(
+        "--monitor", help="Best epoch by validation loss (BLEU then measured once, on the best model) or bleu "
+                          "(greedy BLEU decoded every epoch).")] = "loss",
+    valid_bleu: Annotated[int, typer.Option(
+        "--valid-bleu", help="Validation pairs translated greedily for val_bleu (0: none).")] = 500,
+    epochs: opt.Epochs = defaults.TRANSLATE.epochs,
+    batch_size: opt.BatchSize = defaults.TRANSLATE.batch_size,
+    lr: opt.Lr = defaults.TRANSLATE.lr,
+    optimizer: opt.Optimizer = defaults.TRANSLATE.optimizer,
+    clip: opt.Clip = defaults.TRANSLATE.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
-    patience: opt.Patience = 3,
+    patience: opt.Patience = defaults.TRANSLATE.patience,
     valid: opt.Valid = None,
     valid_src: opt.ValidSrc = None,
     valid_tgt: opt.ValidTgt = None,
@@ -85,9 +91,9 @@ def translate(
                                       min_freq=min_freq, max_vocab=max_vocab, max_length=max_length,
                                       max_pairs=max_pairs, valid_fraction=valid_fraction,
                                       teacher_forcing=teacher_forcing, teacher_forcing_decay=teacher_forcing_decay,
-                                      monitor=monitor)
+                                      monitor=monitor, valid_bleu_sentences=valid_bleu)
     result = task.train(pairs, output, model, config,
-                        train_config(epochs, batch_size, lr, optimizer, clip, seed, device, patience),
+                        train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience),
                         valid=held_out,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         started=STARTED)

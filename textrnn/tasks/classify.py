@@ -17,6 +17,7 @@ from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
+from textrnn.tasks import defaults
 from textrnn.tasks.common import (build_vocab, check_resume, check_task, load_for, locks_output, prepare_output,
                                   record_run, resume_saved)
 from textrnn.tasks.lm import TrainResult
@@ -25,6 +26,7 @@ from textrnn.text.normalize import clip
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 
 TASK = "classify"
+TRAINING = defaults.CLASSIFY  # the default training settings, as the CLI's
 PREDICT_BATCH = 256
 
 
@@ -63,7 +65,7 @@ def _name(source: Source) -> str:
 
 @locks_output
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
-          data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TrainConfig(),
+          data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TRAINING,
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
           encoder: str | Path | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
           resume: bool = False, started: float | None = None) -> TrainResult:

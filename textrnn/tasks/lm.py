@@ -15,6 +15,7 @@ from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, w
 from textrnn.data.sources import Source
 from textrnn.errors import InputError
 from textrnn.ranges import check, check_fields
+from textrnn.tasks import defaults
 from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, coverage, get_tokenizer
@@ -23,6 +24,7 @@ from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
 
 TASK = "lm"
+TRAINING = defaults.LM  # the default training settings, as the CLI's
 MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
 EVAL_BATCH = 10
 HIGH_OOV_RATE = 0.05  # above this share of unknown tokens, evaluate's perplexity flatters the model
@@ -75,7 +77,7 @@ def stream_loss(model, data, bptt: int, known_only: bool = False) -> tuple[float
 
 @locks_output
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
-          data: LMDataConfig = LMDataConfig(), training: TrainConfig = TrainConfig(),
+          data: LMDataConfig = LMDataConfig(), training: TrainConfig = TRAINING,
           valid: Source | str | None = None, callbacks: Iterable[Callback] = (),
           overwrite: bool = False, resume: bool = False, init: str | Path | None = None,
           started: float | None = None) -> TrainResult:

@@ -17,6 +17,7 @@ from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches,
                                     read_pairs, tokenize_pairs, within_length)
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
 from textrnn.ranges import check, check_fields
+from textrnn.tasks import defaults
 from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, get_tokenizer
@@ -25,6 +26,7 @@ from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_devic
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
 
 TASK = "translate"
+TRAINING = defaults.TRANSLATE  # the default training settings, as the CLI's
 MONITORS = {"loss": "min", "bleu": "max"}
 DEFAULT_MAX_LENGTH = 50
 
@@ -47,7 +49,9 @@ class TranslateDataConfig:
     teacher_forcing_decay: float = 0.0  # ... minus this per later epoch ...
     teacher_forcing_min: float = 0.5  # ... never below this
     monitor: str = "loss"  # "loss" or "bleu" (greedy BLEU on the validation sample) picks the best epoch
-    valid_bleu_sentences: int = 500  # validation pairs translated each epoch for val_bleu (0: none)
+    # Validation pairs translated greedily for val_bleu (0: none): once, with the best epoch's model, after
+    # training; every epoch only when monitor is "bleu" (decoding them costs about as much as the loss).
+    valid_bleu_sentences: int = 500
 
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
@@ -87,7 +91,7 @@ def _tokenized(data: ParallelSource, config: TranslateDataConfig, src_tok, tgt_t
 
 @locks_output
 def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
-          config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TrainConfig(),
+          config: TranslateDataConfig = TranslateDataConfig(), training: TrainConfig = TRAINING,
           valid: ParallelSource | Source | str | None = None, callbacks: Iterable[Callback] = (),
           overwrite: bool = False, resume: bool = False, started: float | None = None) -> TrainResult:
     """Train a translator on sentence pairs and save the best epoch (by validation loss or BLEU) to out_dir.
@@ -152,7 +156,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
             yield collate([train_split.src[i] for i in idx], [train_split.tgt[i] for i in idx], ratio)
 
     def evaluate(m) -> dict[str, float]:
-        return _validate(m, valid_split, tgt_tok, tv, config, training.batch_size)
+        return _validate(m, valid_split, tgt_tok, tv, config, training.batch_size, bleu=config.monitor == "bleu")
 
     trainer = Trainer(training, Monitor(config.monitor, MONITORS[config.monitor]), out, callbacks)
     meta = {"corpus": pairs.describe(), "valid": as_parallel(valid).describe() if valid
@@ -173,13 +177,16 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
                         lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume,
                         save_start=not output.replacing)
     trainer.finish()
+    if config.monitor != "bleu" and config.valid_bleu_sentences and state.best_epoch:
+        _bleu_of_best(out, state, valid_split, tgt_tok, config, training.batch_size, trainer.device)
     run_seconds = record_run(out, state, started)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch, f"best_val_{config.monitor}": state.best,
                                             "seconds": state.elapsed, "run_seconds": run_seconds})
 
 
-def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataConfig, batch_size: int):
-    """Teacher-forced loss over the validation pairs, and greedy BLEU on the first valid_bleu_sentences."""
+def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataConfig, batch_size: int,
+              bleu: bool = True) -> dict[str, float]:
+    """Teacher-forced loss over the validation pairs; with `bleu`, greedy BLEU on the first valid_bleu_sentences."""
     total, count = 0.0, 0
     device = next(model.parameters()).device
     for idx in bucket_batches([len(s) for s in split.src], batch_size):
@@ -189,12 +196,32 @@ def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataCon
         total += loss.item() * batch["ntokens"]
         count += batch["ntokens"]
     metrics = {"loss": total / max(count, 1), "ppl": math.exp(min(total / max(count, 1), 50))}
-    n = min(config.valid_bleu_sentences, len(split.src))
-    if n:
-        found = translate_ids(model, split.src[:n], DecodeConfig(beam=1, batch_size=batch_size), str(device))
-        hyps = [tgt_tok.detokenize(tv.decode(t.tokens)) for t in found]
-        metrics["bleu"] = bleu_chrf(hyps, split.references[:n])["bleu"]
+    if bleu and config.valid_bleu_sentences:
+        metrics["bleu"] = _greedy_bleu(model, split, tgt_tok, tv, config.valid_bleu_sentences, batch_size)
     return metrics
+
+
+def _greedy_bleu(model, split: _Split, tgt_tok, tv: Vocab, n: int, batch_size: int) -> float:
+    """BLEU of greedy translations of the first n validation pairs."""
+    n = min(n, len(split.src))
+    device = next(model.parameters()).device
+    found = translate_ids(model, split.src[:n], DecodeConfig(beam=1, batch_size=batch_size), str(device))
+    hyps = [tgt_tok.detokenize(tv.decode(t.tokens)) for t in found]
+    return bleu_chrf(hyps, split.references[:n])["bleu"]
+
+
+def _bleu_of_best(out: Path, state, split: _Split, tgt_tok, config: TranslateDataConfig, batch_size: int,
+                  device: str) -> None:
+    """val_bleu of the saved (best) model, computed once after training: into its config.json metrics and
+    into the best epoch's record of `state.history` (the run's summary)."""
+    import torch
+
+    model, saved = checkpoint.load(out, device)
+    model.eval()
+    with torch.inference_mode():
+        bleu = _greedy_bleu(model, split, tgt_tok, saved.vocabs["target"], config.valid_bleu_sentences, batch_size)
+    checkpoint.record_run(out, metrics={"val_bleu": bleu})
+    state.history[state.best_epoch - 1]["val_bleu"] = bleu
 
 
 def bleu_chrf(hypotheses: list[str], references: list[str]) -> dict[str, Any]:
