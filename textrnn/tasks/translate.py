@@ -59,7 +59,7 @@ class TranslateDataConfig:
         check_fields(self, "min_freq", "max_vocab", "max_length", "max_pairs", "valid_fraction", "teacher_forcing",
                      "teacher_forcing_decay", "teacher_forcing_min", "valid_bleu_sentences")
         if self.monitor == "bleu" and self.valid_bleu_sentences < 1:
-            raise ConfigError("--monitor bleu needs valid-bleu-sentences of at least 1")
+            raise ConfigError("--monitor bleu needs --valid-bleu of at least 1")
 
     def teacher_forcing_at(self, epoch: int) -> float:
         """The ratio for a 1-based epoch: linear decay (Bengio et al. 2015, "Scheduled Sampling")."""
