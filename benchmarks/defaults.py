@@ -50,7 +50,7 @@ LM_CORPORA = {
     "gutenberg": (lambda out: shared("gutenberg", "1342-0.txt"), 3, list(LM_CANDIDATES)),
     "shakespeare": (lambda out: shared("tiny-shakespeare", "input.txt"), 2,
                     ["adam-2e-3 (old default)", "sgd-20 (textbook)"]),
-    "imdb-1m": (lambda out: imdb_slice(out), 1, ["adam-2e-3 (old default)", "sgd-20 (textbook)"]),
+    "imdb-1m": (lambda out: imdb_slice(out), 2, ["adam-2e-3 (old default)", "sgd-20 (textbook)"]),
 }
 CLASSIFY_CANDIDATES = {
     "lr2e-3-p3 (old default)": "--lr 2e-3 --epochs 10 --patience 3 --dropout 0.3 --embedding-dropout 0.15 "
