@@ -57,13 +57,13 @@ def interrupted(cli, lm_corpus, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("changed, named", [
     (["--hidden-size", "16"], "--hidden-size 16 (saved: 8)"),
-    (["--lr", "0.01"], "--lr 0.01 (saved: 0.002)"),
+    (["--lr", "0.01"], "--lr 0.01 (saved: 20.0)"),
     (["--layers", "2"], "--layers 2 (saved: 1)"),
     (["--dropout", "0.5"], "--dropout 0.5 (saved: 0.2)"),
     (["--bptt", "9"], "--bptt 9 (saved: 8)"),
     (["--batch-size", "5"], "--batch-size 5 (saved: 4)"),
     (["--seed", "4"], "--seed 4 (saved: 3)"),
-    (["--optimizer", "sgd"], "--optimizer sgd (saved: adam)"),
+    (["--optimizer", "adam", "--lr", "20"], "--optimizer adam (saved: sgd)"),  # the LM's default: SGD at 20
     (["--tokenizer", "char"], "--tokenizer char (saved: whitespace)"),
 ])
 def test_resume_with_a_differing_option_names_it_and_changes_nothing(cli, interrupted, changed, named):
@@ -77,7 +77,7 @@ def test_resume_with_a_differing_option_names_it_and_changes_nothing(cli, interr
 def test_resume_lists_every_differing_option(cli, interrupted):
     run, _ = interrupted
     one_line_error(cli(*run, "--resume", "--hidden-size", "16", "--lr", "0.01"), 2,
-                   "--hidden-size 16 (saved: 8)", "--lr 0.01 (saved: 0.002)")
+                   "--hidden-size 16 (saved: 8)", "--lr 0.01 (saved: 20.0)")
 
 
 def test_resume_may_train_longer_and_keeps_the_saved_tokenizer(cli, interrupted):
