@@ -270,7 +270,7 @@ def test_resume_from_a_damaged_state_is_refused(cli, interrupted_run, lm_corpus,
     damage(interrupted_run / "resume" / file)
     # The library's TrainConfig defaults, which the run started with: --resume refuses options that differ.
     result = cli("train", "lm", str(lm_corpus), "-o", str(interrupted_run), "--resume", *QUICK_LM, "--epochs", "3",
-                 "--clip", "1.0", "--lr", "0.001")
+                 "--clip", "1.0", "--optimizer", "adam", "--lr", "0.001")
     one_line_error(result, 5, fragment)
 
 
