@@ -50,11 +50,14 @@ def batchify(stream: "torch.Tensor", batch_size: int, bptt: int, what: str = "tr
     return stream[: n * batch_size].view(batch_size, n)
 
 
-def windows(data: "torch.Tensor", bptt: int) -> Iterator[dict]:
-    """Batches {"input": (B, T), "target": (B, T), "ntokens": B*T} left to right over `batchify` output."""
+def windows(data: "torch.Tensor", bptt: int, loss_only: bool = False) -> Iterator[dict]:
+    """Batches {"input": (B, T), "target": (B, T), "ntokens": B*T} left to right over `batchify` output: views of
+    `data`, nothing copied. `loss_only`: the batches say that their scores are not wanted, only the loss (the
+    language model then fuses its loss with its output layer in training)."""
     for i in range(0, data.size(1) - 1, bptt):
         t = min(bptt, data.size(1) - 1 - i)
-        yield {"input": data[:, i: i + t], "target": data[:, i + 1: i + 1 + t], "ntokens": data.size(0) * t}
+        yield {"input": data[:, i: i + t], "target": data[:, i + 1: i + 1 + t], "ntokens": data.size(0) * t,
+               "loss_only": loss_only}
 
 
 def num_windows(data: "torch.Tensor", bptt: int) -> int:

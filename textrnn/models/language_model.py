@@ -11,6 +11,7 @@ from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.cells import check_cell, make_rnn
+from textrnn.models.softmax_loss import Workspace, linear_cross_entropy
 from textrnn.ranges import check_fields
 from textrnn.text.vocab import PAD_ID
 
@@ -99,10 +100,13 @@ class LanguageModel(nn.Module):
             # (Press & Wolf 2017, "Using the Output Embedding"; Inan et al. 2017).
             self.decoder.weight = self.embedding.weight
         self._state = None
+        self._workspace = Workspace()  # the fused training loss's reused buffer (softmax_loss)
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
 
     def reset_state(self) -> None:
+        """Forget the carried state; also let the fused loss's buffer go until the next training step."""
         self._state = None
+        self._workspace = Workspace()
 
     def hidden(self, ids: torch.Tensor, state=None):
         """ids (B, T) -> the last layer's outputs (B, T, H) and the new state."""
@@ -123,7 +127,9 @@ class LanguageModel(nn.Module):
 
     def forward(self, batch: dict) -> tuple[torch.Tensor | None, torch.Tensor]:
         """batch: {"input": (B, T), "target": (B, T)} -> (logits (B, T, V), mean cross-entropy).
-        With the adaptive softmax no full distribution is computed: the output is None."""
+        With the adaptive softmax no full distribution is computed: the output is None. So too when the batch
+        says `"loss_only": True` and gradients are on (a training step, on CPU): the full softmax's loss is then
+        fused with the output layer (textrnn.models.softmax_loss), which keeps no logits."""
         ids = batch["input"]
         state = _detach(self._state) if self._state is not None and _batch_of(self._state) == ids.size(0) else None
         out, state = self.hidden(ids, state)
@@ -132,6 +138,9 @@ class LanguageModel(nn.Module):
         if self.decoder is None:
             keep = target != PAD_ID
             return None, self.adaptive(out.reshape(-1, out.size(-1))[keep].float(), target[keep]).loss
+        if batch.get("loss_only") and torch.is_grad_enabled() and out.device.type == "cpu":
+            return None, linear_cross_entropy(out.reshape(-1, out.size(-1)), self.decoder.weight, self.decoder.bias,
+                                              target, self._workspace, PAD_ID)
         logits = self.decoder(out)
         return logits, F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target, ignore_index=PAD_ID)
 

@@ -156,7 +156,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
         output.save_model(m, saved)
 
-    state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt),
+    state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt, loss_only=True), num_windows(train_data, data.bptt),
                         evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
                         resume=resume, save_start=not output.replacing)
     trainer.finish()

@@ -1,0 +1,117 @@
+"""The full softmax's training loss fused with the output layer: one reused (N, V) buffer instead of five.
+
+The textbook step `F.cross_entropy(decoder(h), y)` allocates the logits, the log-probabilities, the gradient
+of the loss with respect to the log-probabilities and that of the logits: four (N, V) tensors a step (28 MB
+each for 700 positions and 10,000 words), freshly allocated, so the operating system maps and zeroes their
+pages again every step. Here the gradient of the logits is formed in the forward pass, where the softmax
+already is, in one buffer kept from step to step:
+
+    buffer <- h W^T + b                     the logits                      (N, V)
+    buffer <- softmax(buffer)               in place, row by row
+    loss    = mean_i -log buffer[i, y_i]    the targets' probabilities, gathered before the next line
+    buffer[i, y_i] -= 1                     d loss / d logits, times N: softmax minus one-hot
+
+and the backward pass only multiplies: dh = buffer W / N, dW = buffer^T h / N, db = column sums / N. The
+arithmetic is the textbook's up to float rounding (tests/test_softmax_loss.py).
+"""
+
+from __future__ import annotations
+
+import torch
+
+# A target probability below this (a logit some 69 nats under its row's largest) is too small for -log p
+# to be read off the softmax to float precision; its row's loss is computed from the logits instead.
+_TINY = 1e-30
+
+
+class Workspace:
+    """The reused (N, V) buffer, with a generation count: a second forward before the first one's backward
+    overwrites the gradient that backward needs, which backward then refuses instead of using it."""
+
+    def __init__(self) -> None:
+        self.buffer: torch.Tensor | None = None
+        self.generation = 0
+
+    def take(self, rows: int, like: torch.Tensor, width: int) -> torch.Tensor:
+        """A (rows, width) view of the buffer, grown (never shrunk) as needed."""
+        buf = self.buffer
+        if buf is None or buf.size(0) < rows or buf.size(1) != width or buf.dtype != like.dtype \
+                or buf.device != like.device:
+            buf = self.buffer = None  # let the old one go before the new one is allocated
+            buf = self.buffer = torch.empty(rows, width, dtype=like.dtype, device=like.device)
+        self.generation += 1
+        return buf[:rows]
+
+
+def _matmul_nt(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a (M, K) @ b(N, K)^T -> (M, N), either operand possibly a transposed view. On CPU in float32 through
+    oneDNN's matrix product (PyTorch's own, as torch.compile uses it), which measured some 10% faster than
+    MKL's sgemm for these shapes on this project's AMD machine (MKL takes slower paths on non-Intel
+    processors); IEEE float32 arithmetic either way. Elsewhere, or without oneDNN, torch.mm."""
+    if a.device.type == "cpu" and a.dtype == torch.float32 and _ONEDNN is not None and torch._C._get_mkldnn_enabled():
+        return _ONEDNN(a, b, None, "none", [], "")
+    return torch.mm(a, b.t())
+
+
+_ONEDNN = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if torch.backends.mkldnn.is_available() else None
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """mean over kept rows of cross_entropy(x W^T + b, target); see the module docstring."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, target, workspace: Workspace, ignore_index: int):
+        n = x.size(0)
+        buf = workspace.take(n, x, weight.size(0))
+        if bias is None:
+            torch.mm(x, weight.t(), out=buf)
+        else:
+            torch.addmm(bias, x, weight.t(), out=buf)
+        torch.softmax(buf, dim=-1, out=buf)  # row by row: each row's max and sum are read before it is written
+        rows = torch.arange(n, device=x.device)
+        p = buf[rows, target]
+        losses = -torch.log(p)
+        tiny = p < _TINY
+        if bool(tiny.any()):
+            losses[tiny] = _exact_losses(x[tiny], weight, bias, target[tiny])
+        buf[rows, target] = p - 1
+        keep = target != ignore_index
+        kept = int(keep.sum())
+        if kept < n:
+            buf[~keep] = 0
+            losses = losses[keep]
+        ctx.save_for_backward(x, weight)
+        ctx.workspace, ctx.generation, ctx.rows, ctx.kept = workspace, workspace.generation, n, kept
+        ctx.has_bias = bias is not None
+        return losses.sum() / kept if kept else losses.new_tensor(float("nan"))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if ctx.workspace.generation != ctx.generation:
+            raise RuntimeError("the fused softmax loss's buffer was overwritten by a later forward pass before "
+                               "this backward pass: call backward after each forward")
+        g = ctx.workspace.buffer[: ctx.rows]
+        scale = grad / ctx.kept
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = _matmul_nt(g, weight.t()).mul_(scale)
+        if ctx.needs_input_grad[1]:
+            grad_w = _matmul_nt((x * scale).t(), g.t()).t().contiguous()  # (H, V) made (V, H) as the weight is
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = torch.mv(g.t(), scale.expand(ctx.rows).contiguous())  # column sums, as one pass of BLAS
+        return grad_x, grad_w, grad_b, None, None, None
+
+
+def _exact_losses(x, weight, bias, target) -> torch.Tensor:
+    """The cross-entropy of a few rows from their logits: logsumexp minus the target's logit."""
+    logits = x @ weight.t() if bias is None else torch.addmm(bias, x, weight.t())
+    return torch.logsumexp(logits, dim=-1) - logits.gather(1, target[:, None])[:, 0]
+
+
+def linear_cross_entropy(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, target: torch.Tensor,
+                         workspace: Workspace, ignore_index: int = -100) -> torch.Tensor:
+    """x (N, H), weight (V, H), bias (V,), target (N,) -> F.cross_entropy(F.linear(x, weight, bias), target,
+    ignore_index=ignore_index), without the (N, V) logits ever being returned. Call backward before the next
+    call with the same workspace."""
+    return _LinearCrossEntropy.apply(x, weight, bias, target, workspace, ignore_index)
