@@ -218,21 +218,22 @@ class Trainer:
             batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
             with autocast:
                 _, loss = model(batch)
-            if not torch.isfinite(loss):
+            value = loss.item()  # the step's one wait for the device (three, before: on a GPU each one stalls)
+            if not math.isfinite(value):
                 kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
                     if state.best_epoch else "no model was saved"
-                raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}; {kept}",
+                raise TrainingError(f"the loss became {value} at epoch {epoch}, step {step}; {kept}",
                                     hint="lower --lr, or keep --clip on")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if self.config.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
             opt.step()
-            total_loss += loss.item()
+            total_loss += value
             n_batches += 1
             n_tokens += int(batch.get("ntokens", 0))
             tps = n_tokens / max(time.perf_counter() - start, 1e-9)
-            self._emit("on_step", epoch, step, loss.item(), tps)
+            self._emit("on_step", epoch, step, value, tps)
         if n_batches == 0:
             raise TrainingError("an epoch had no batches: the training data is too small for the batch layout")
         return total_loss / n_batches, n_tokens / max(time.perf_counter() - start, 1e-9)
