@@ -25,3 +25,25 @@ def report(figures: dict, json_path: str | None) -> None:
         print(f"{key:<{width}}  {shown}")
     if json_path:
         Path(json_path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+
+def imdb_text(folder: Path, train_tokens: int, valid_tokens: int, seed: int = 0) -> tuple[Path, Path]:
+    """IMDB review text for language models: whole reviews (line breaks `<br />` dropped) in a seeded order,
+    one a line, until about `train_tokens` words and punctuation marks in folder/train.txt, then about
+    `valid_tokens` in folder/valid.txt. Read from ../shared/data/imdb; the files are written to `folder`."""
+    import random
+    import re
+
+    rows = [json.loads(line)["text"] for line in shared("imdb", "train.jsonl").open(encoding="utf-8")]
+    random.Random(seed).shuffle(rows)
+    paths, start = [], 0
+    for name, want in (("train.txt", train_tokens), ("valid.txt", valid_tokens)):
+        lines, count = [], 0
+        while count < want and start < len(rows):
+            text = " ".join(rows[start].replace("<br />", " ").split())
+            lines.append(text)
+            count += len(re.findall(r"\w+|[^\w\s]", text))
+            start += 1
+        paths.append(folder / name)
+        paths[-1].write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return paths[0], paths[1]

@@ -1,101 +1,228 @@
-"""textrnn's training loop against a plain hand-written PyTorch loop: same model, same token stream.
+"""textrnn's language-model training against the textbook hand-written PyTorch loop, on the same batches.
 
-Both train a 2-layer LSTM with 200 units (embedding 200, dropout 0.2, no weight tying), BPTT 35, batch 20,
-SGD lr 20 with gradient clipping 0.25 (the pytorch/examples word_language_model recipe), on the same
-spaCy-tokenized stream of tiny-shakespeare. Only training steps are timed.
+A Penn Treebank-sized word stream: about 1M training tokens of IMDB review text (whole reviews in a seeded
+order, lowercased, spaCy tokens) with a 10,000-word vocabulary as PTB's, and the next ~80k tokens for
+validation. Both train a 2-layer LSTM of 200 units with tied weights, dropout 0.2 (embedding, between the
+layers, output), BPTT 35, batch 20, SGD at lr 20 with the gradient norm clipped to 0.25: the
+pytorch/examples word_language_model recipe. textrnn trains through `textrnn.tasks.lm.train`, as the CLI does.
 
-    python benchmarks/lm_vs_plain.py [--tokens N] [--json FILE]
+The two loops run on the same batches in two processes that take turns, one step each (_lockstep.py), so
+that they share whatever else loads the machine; each one's tokens/s counts only its own steps. After the
+epoch, each model's validation perplexity on the same stream. Once with one thread each, then with two
+(--threads).
+
+    python benchmarks/lm_vs_plain.py [--tokens N] [--threads 1 2] [--profile STEPS] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
-import time
 from pathlib import Path
 
-from _common import report, shared
+from _common import imdb_text, report
+from _lockstep import SPAWN, Turns, collect
 
-B, T, H, LAYERS, LR, CLIP = 20, 35, 200, 2, 20.0, 0.25
+B, T, H, LAYERS, LR, CLIP, DROPOUT, VOCAB, EVAL_B = 20, 35, 200, 2, 20.0, 0.25, 0.2, 10_000, 10
 
 
-def plain_loop(stream, vocab_size: int) -> float:
-    """The textbook loop: embedding + nn.LSTM + linear, hidden state carried and detached."""
-    import torch
-    from torch import nn
+class PlainLoop:
+    """The textbook loop (pytorch/examples word_language_model): embedding + nn.LSTM + linear with tied
+    weights, the hidden state carried and detached, cross-entropy, clipping, SGD; one step per call."""
 
-    torch.manual_seed(0)
+    def __init__(self, train_data, vocab_size: int) -> None:
+        import torch
+        from torch import nn
 
-    class Plain(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.drop = nn.Dropout(0.2)
-            self.emb = nn.Embedding(vocab_size, H)
-            self.rnn = nn.LSTM(H, H, LAYERS, dropout=0.2, batch_first=True)
-            self.out = nn.Linear(H, vocab_size)
+        torch.manual_seed(0)
 
-        def forward(self, x, h):
-            y, h = self.rnn(self.drop(self.emb(x)), h)
-            return self.out(self.drop(y)), h
+        class Plain(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(DROPOUT)
+                self.emb = nn.Embedding(vocab_size, H)
+                self.rnn = nn.LSTM(H, H, LAYERS, dropout=DROPOUT, batch_first=True)
+                self.out = nn.Linear(H, vocab_size)
+                self.out.weight = self.emb.weight
+                nn.init.uniform_(self.emb.weight, -0.1, 0.1)  # init_weights() of the example
+                nn.init.zeros_(self.out.bias)
 
-    model = Plain()
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    n = stream.numel() // B
-    data = stream[: n * B].view(B, n)
-    hidden, tokens = None, 0
-    start = time.perf_counter()
-    for i in range(0, n - 1, T):
-        t = min(T, n - 1 - i)
-        x, y = data[:, i: i + t], data[:, i + 1: i + 1 + t]
-        if hidden is not None:
-            hidden = tuple(h.detach() for h in hidden)
-        logits, hidden = model(x, hidden)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, vocab_size), y.reshape(-1))
-        opt.zero_grad()
+            def forward(self, x, h):
+                y, h = self.rnn(self.drop(self.emb(x)), h)
+                return self.out(self.drop(y)), h
+
+        self.model, self.data, self.vocab_size = Plain(), train_data, vocab_size
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
+        self.hidden, self.i, self.tokens = None, 0, 0
+
+    def step(self) -> None:
+        from torch import nn
+
+        self.model.train()
+        t = min(T, self.data.size(1) - 1 - self.i)
+        x, y = self.data[:, self.i: self.i + t], self.data[:, self.i + 1: self.i + 1 + t]
+        if self.hidden is not None:
+            self.hidden = tuple(h.detach() for h in self.hidden)
+        logits, self.hidden = self.model(x, self.hidden)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), y.reshape(-1))
+        self.opt.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        opt.step()
+        nn.utils.clip_grad_norm_(self.model.parameters(), CLIP)
+        self.opt.step()
         loss.item()
-        tokens += B * t
-    return tokens / (time.perf_counter() - start)
+        self.i, self.tokens = self.i + t, self.tokens + x.numel()
+
+    def valid_ppl(self, data) -> float:
+        """Perplexity over a batchified stream, carrying the state: as textrnn's evaluation reads it."""
+        import torch
+        from torch import nn
+
+        self.model.eval()
+        total, count, hidden = 0.0, 0, None
+        with torch.no_grad():
+            for i in range(0, data.size(1) - 1, T):
+                t = min(T, data.size(1) - 1 - i)
+                x, y = data[:, i: i + t], data[:, i + 1: i + 1 + t]
+                logits, hidden = self.model(x, hidden)
+                total += nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), y.reshape(-1)).item() * y.numel()
+                count += y.numel()
+        return math.exp(total / count)
+
+
+def _plain_worker(turns, streams: str, threads: int, results) -> None:
+    """The plain loop in a process of its own, taking turns with textrnn's."""
+    import torch
+
+    torch.set_num_threads(threads)
+    saved = torch.load(streams)
+    plain = PlainLoop(saved["train"], saved["vocab_size"])
+    for _ in range(num_steps(saved["train"])):
+        turns.take()
+        plain.step()
+        turns.give()
+    results.put({"tokens": plain.tokens, "seconds": turns.seconds, "valid_ppl": plain.valid_ppl(saved["valid"]),
+                 "page_faults": turns.faults, "steps": turns.steps})
+
+
+def num_steps(data) -> int:
+    return (data.size(1) - 1 + T - 1) // T
+
+
+def _data(folder: Path, train_tokens: int):
+    """The corpus files, and the training and validation streams batchified as textrnn lays them out."""
+    from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
+    from textrnn.data.lm import batchify, stream_ids
+    from textrnn.tasks.common import build_vocab
+    from textrnn.text import get_tokenizer
+
+    train, valid = imdb_text(folder, train_tokens, max(train_tokens // 12, 2_000))
+    tok = get_tokenizer("spacy", "en", True)
+    train_ds, valid_ds = (tokenize_corpus(load_corpus(str(p)), "text", tok) for p in (train, valid))
+    vocab = build_vocab(token_lists(train_ds), 1, VOCAB)
+    train_data = batchify(stream_ids(token_lists(train_ds), vocab), B, T)
+    valid_data = batchify(stream_ids(token_lists(valid_ds), vocab), EVAL_B, T, "validation")
+    return train, valid, vocab, train_data, valid_data
+
+
+def _textrnn(train: Path, valid: Path, out: Path, callbacks=()):
+    from textrnn.tasks import lm
+    from textrnn.training import TrainConfig
+
+    arch = {"hidden_size": H, "embedding_size": H, "num_layers": LAYERS, "dropout": DROPOUT,
+            "embedding_dropout": DROPOUT, "output_dropout": DROPOUT, "tie_weights": True}
+    return lm.train(str(train), out, arch,
+                    lm.LMDataConfig(tokenizer="spacy", lowercase=True, max_vocab=VOCAB, bptt=T),
+                    TrainConfig(epochs=1, batch_size=B, lr=LR, optimizer="sgd", clip=CLIP, device="cpu"),
+                    valid=str(valid), callbacks=callbacks, overwrite=True)
+
+
+def pair(threads: int, files, tmp: Path) -> dict:
+    """One epoch of each loop with `threads` threads each, taking turns step by step (_lockstep): textrnn in
+    this process, the plain loop in a process of its own."""
+    import torch
+
+    from textrnn import checkpoint
+
+    train, valid, vocab, train_data, valid_data = files
+    torch.save({"train": train_data, "valid": valid_data, "vocab_size": len(vocab)}, tmp / "streams.pt")
+    torch.set_num_threads(threads)
+    ours, theirs = Turns.pair()
+    results = SPAWN.Queue()
+    worker = SPAWN.Process(target=_plain_worker, args=(theirs, str(tmp / "streams.pt"), threads, results))
+    worker.start()
+    try:
+        result = _textrnn(train, valid, tmp / f"model-{threads}", [ours.callback()])
+    except BaseException:
+        worker.terminate()
+        raise
+    plain = collect([worker], results, 1)[0]
+    assert checkpoint.load(tmp / f"model-{threads}")[1].vocabs["text"].itos == vocab.itos  # the same stream
+    assert plain["steps"] == ours.steps == num_steps(train_data)  # and both read all of it
+    tokens = plain["tokens"]
+    return {f"{threads}t_textrnn_tokens_per_s": tokens / ours.seconds,
+            f"{threads}t_plain_tokens_per_s": tokens / plain["seconds"],
+            f"{threads}t_textrnn_over_plain": plain["seconds"] / ours.seconds,
+            f"{threads}t_textrnn_val_ppl": result.history[0]["val_ppl"], f"{threads}t_plain_val_ppl": plain["valid_ppl"],
+            f"{threads}t_textrnn_page_faults_per_step": ours.faults // ours.steps,
+            f"{threads}t_plain_page_faults_per_step": plain["page_faults"] // plain["steps"]}
+
+
+def profile(steps: int, files, tmp: Path) -> None:
+    """torch.profiler tables of `steps` steps of each loop alone, one thread: where the time goes."""
+    import torch
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from textrnn.training import Callback
+
+    train, valid, vocab, train_data, _ = files
+    torch.set_num_threads(1)
+    plain = PlainLoop(train_data, len(vocab))
+    for _ in range(3):
+        plain.step()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            plain.step()
+    print("plain loop:\n" + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+    class Stop(Exception):
+        pass
+
+    class Window(Callback):
+        def on_step(self, epoch, step, loss, tokens_per_s):
+            if step == 3:
+                self.prof = torch_profile(activities=[ProfilerActivity.CPU])
+                self.prof.__enter__()
+            elif step == 3 + steps:
+                self.prof.__exit__(None, None, None)
+                raise Stop
+
+    window = Window()
+    try:
+        _textrnn(train, valid, tmp / "profile", [window])
+    except Stop:
+        pass
+    print("textrnn:\n" + window.prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tokens", type=int, default=150_000, help="tokens of the stream to train on")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=1_000_000, help="training tokens (validation: 1/12 of it)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--profile", type=int, metavar="STEPS", help="profile this many steps of each instead")
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    from textrnn.data.corpus import load_corpus, tokenize_corpus
-    from textrnn.data.lm import stream_ids
-    from textrnn.tasks import lm
-    from textrnn.text import Vocab, get_tokenizer
-    from textrnn.training import TrainConfig
-
-    text = shared("tiny-shakespeare", "input.txt").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
-        # Cut the corpus so both loops see the same number of tokens.
-        lines, count, tok = [], 0, get_tokenizer("spacy")
-        for line in text.splitlines():
-            lines.append(line)
-            count += len(tok(line)) + 1
-            if count >= args.tokens:
-                break
-        corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tokens = tokenize_corpus(load_corpus(str(corpus)), "text", tok)
-        vocab = Vocab.build(tokens["tokens"])
-        stream = stream_ids(tokens["tokens"], vocab)
-
-        plain = plain_loop(stream, len(vocab))
-        result = lm.train(str(corpus), Path(tmp) / "model",
-                          {"hidden_size": H, "embedding_size": H, "num_layers": LAYERS, "dropout": 0.2,
-                           "embedding_dropout": 0.2, "output_dropout": 0.2, "tie_weights": False},
-                          lm.LMDataConfig(tokenizer="spacy", bptt=T, valid_fraction=0.02, max_vocab=None),
-                          TrainConfig(epochs=1, batch_size=B, lr=LR, optimizer="sgd", clip=CLIP, device="cpu"))
-        ours = result.history[0]["tokens_per_s"]
-    report({"stream_tokens": int(stream.numel()), "vocab": len(vocab), "plain_pytorch_tokens_per_s": plain,
-            "textrnn_tokens_per_s": ours, "textrnn_over_plain": ours / plain}, args.json)
+        files = _data(Path(tmp), args.tokens)
+        if args.profile:
+            profile(args.profile, files, Path(tmp))
+            return
+        figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2])}
+        for threads in args.threads:
+            figures.update(pair(threads, files, Path(tmp)))
+    report(figures, args.json)
 
 
 if __name__ == "__main__":
