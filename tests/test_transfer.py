@@ -94,6 +94,51 @@ def test_discriminative_learning_rates_fall_layer_by_layer():
     assert sum(len(g["params"]) for g in groups) == len(list(net.parameters()))
 
 
+def test_gradual_unfreezing_trains_one_layer_group_more_each_epoch(tmp_path):
+    from textrnn.models.classifier import Classifier, ClassifierConfig
+    from textrnn.training import Monitor, TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    net = Classifier(ClassifierConfig(vocab_size=20, num_labels=2, hidden_size=8, embedding_size=8, num_layers=2,
+                                      bidirectional=False, dropout=0.0))
+    batch = {"input": torch.randint(4, 20, (4, 6)), "lengths": torch.tensor([6, 5, 4, 3]),
+             "label": torch.tensor([0, 1, 0, 1])}
+    after = [{k: v.clone() for k, v in net.state_dict().items()}]  # the weights at the start, then after each epoch
+
+    def evaluate(model):
+        after.append({k: v.clone() for k, v in model.state_dict().items()})
+        return {"loss": 1.0}
+
+    config = TrainConfig(epochs=4, gradual_unfreeze=True, patience=10, seed=1, lr=1e-2)
+    Trainer(config, Monitor(), tmp_path).fit(net, lambda epoch: [batch] * 3, 3, evaluate, lambda m, r: None,
+                                             lambda m, path, write: None)
+
+    def moved(epoch: int) -> set[str]:
+        return {name.split(".")[0] + ("_l1" if name.endswith("_l1") else "_l0" if name.endswith("_l0") else "")
+                for name in after[epoch] if not torch.equal(after[epoch][name], after[epoch - 1][name])}
+
+    assert moved(1) == {"output"}
+    assert moved(2) == {"output", "rnn_l1"}
+    assert moved(3) == {"output", "rnn_l1", "rnn_l0"}
+    assert moved(4) == {"output", "rnn_l1", "rnn_l0", "embedding"}
+    assert all(param.requires_grad for param in net.parameters())  # nothing is left frozen after training
+
+
+def test_train_classify_gradual_unfreeze_keeps_the_encoder_in_epoch_one(cli, lm, labelled, tmp_path):
+    out = tmp_path / "cls"
+    result = cli("train", "classify", str(labelled), "-o", str(out), "--encoder", str(lm), "--gradual-unfreeze",
+                 "--pooling", "concat", *CLS[:-1], "1")
+    assert result.exit_code == 0, result.output
+    from textrnn import checkpoint
+
+    net, _ = checkpoint.load(out)
+    lm_net, _ = checkpoint.load(lm)
+    assert torch.equal(net.embedding.weight, lm_net.embedding.weight)
+    for name, param in net.rnn.named_parameters():
+        assert torch.equal(param, getattr(lm_net.rnn, name)), name
+    assert json.loads((out / "config.json").read_text())["training"]["train"]["gradual_unfreeze"] is True
+
+
 # Bad input ---------------------------------------------------------------------------------------
 
 def test_encoder_of_another_task_is_refused(cli, lm, labelled, tmp_path):

@@ -50,6 +50,9 @@ class TrainConfig:
     # Discriminative learning rates (Howard & Ruder 2018): each layer below the top learns this many times
     # slower than the one above it. 1.0: one learning rate for all. Used by models with parameter_groups().
     layer_lr_decay: float = 1.0
+    # Gradual unfreezing (Howard & Ruder 2018): epoch 1 trains only the top group of parameter_groups() (the
+    # output layer), each later epoch one group more, down to the embeddings; then all of them.
+    gradual_unfreeze: bool = False
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -131,6 +134,14 @@ def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float =
     return factories[name]()
 
 
+def unfreeze(groups: list[dict], epoch: int) -> None:
+    """Gradual unfreezing: in `epoch` (from 1) the first `epoch` of the top-down `groups` train, the rest are
+    frozen (no gradient, so the optimizer leaves them and their state alone)."""
+    for depth, group in enumerate(groups):
+        for param in group["params"]:
+            param.requires_grad_(depth < epoch)
+
+
 class Trainer:
     """Fits a model: epochs of clipped gradient steps, validation, LR schedule, early stopping, resume."""
 
@@ -155,9 +166,9 @@ class Trainer:
         import torch
 
         model.to(self.device)
-        params = model.parameter_groups(self.config.lr, self.config.layer_lr_decay) \
-            if self.config.layer_lr_decay != 1.0 and hasattr(model, "parameter_groups") else model.parameters()
-        opt = make_optimizer(self.config.optimizer, params, self.config.lr, self.config.weight_decay)
+        layered = (self.config.layer_lr_decay != 1.0 or self.config.gradual_unfreeze) and hasattr(model, "parameter_groups")
+        groups = model.parameter_groups(self.config.lr, self.config.layer_lr_decay) if layered else None
+        opt = make_optimizer(self.config.optimizer, groups or model.parameters(), self.config.lr, self.config.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode=self.monitor.mode, factor=self.config.lr_factor, patience=self.config.lr_patience)
         state = TrainState()
@@ -173,6 +184,8 @@ class Trainer:
         try:
             while state.epoch < self.config.epochs and state.bad_epochs <= self.config.patience:
                 epoch = state.epoch + 1
+                if self.config.gradual_unfreeze and groups:
+                    unfreeze(groups, epoch)
                 start = time.perf_counter()
                 train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state)
                 valid_start = time.perf_counter()
@@ -200,6 +213,9 @@ class Trainer:
                 f"interrupted during epoch {state.epoch + 1}; {_saved_epochs(state.epoch, save_start or resume)} "
                 f"in {self.out_dir}",
                 hint="run the same command again with --resume to continue") from None
+        finally:
+            if groups:
+                unfreeze(groups, len(groups))
         summary = {"epochs": state.epoch, "best_epoch": state.best_epoch, f"best_{self.monitor.metric}": state.best,
                    "seconds": state.elapsed, "early_stopped": state.bad_epochs > self.config.patience}
         self._emit("on_train_end", summary)

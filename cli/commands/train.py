@@ -8,13 +8,13 @@ app = typer.Typer(help="Train a model: a language model, a classifier or a trans
 
 
 def train_config(task, epochs, batch_size, lr, optimizer, clip, seed, device, patience, weight_decay=0.0,
-                 layer_lr_decay=1.0):
+                 layer_lr_decay=1.0, gradual_unfreeze=False):
     """The task's default training settings with the options given; lr None: the optimizer's default."""
     from textrnn.tasks import defaults
 
     return defaults.training(task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip,
                              seed=seed, device=device, patience=patience, weight_decay=weight_decay,
-                             layer_lr_decay=layer_lr_decay)
+                             layer_lr_decay=layer_lr_decay, gradual_unfreeze=gradual_unfreeze)
 
 
 def render_summary(result, as_json: bool) -> None:

@@ -67,6 +67,9 @@ def classify(
     layer_lr_decay: Annotated[float, typer.Option(
         "--layer-lr-decay", help="Each layer below the output learns this many times slower than the one above "
                                  "(ULMFiT uses 2.6 when fine-tuning an --encoder; 1: off).")] = 1.0,
+    gradual_unfreeze: Annotated[bool, typer.Option(
+        "--gradual-unfreeze", help="Epoch 1 trains only the output layer, each later epoch one layer more, from the "
+                                   "top down (ULMFiT's gradual unfreezing, for an --encoder).")] = False,
     clip: opt.Clip = defaults.CLASSIFY.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
@@ -110,7 +113,7 @@ def classify(
                                      label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,
                         train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     weight_decay, layer_lr_decay),
+                                     weight_decay, layer_lr_decay, gradual_unfreeze),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
                         encoder=encoder, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
                         resume=resume, started=STARTED)
