@@ -23,16 +23,15 @@ if TYPE_CHECKING:
 
 def build(checked: Checked) -> "torch.nn.Module":
     """The model config.json describes, its tensors' names and shapes compared with the weights file first."""
-    import torch
-
     from textrnn.models import build_model, model_class
+    from textrnn.models.memory import meta_device
 
     file = checked.path / CONFIG
     config = dict(checked.config["model"])
     kind = config.pop("kind")
     _check_types(model_class(kind).Config, config, file)
     try:
-        with torch.device("meta"):  # shapes only: nothing is allocated
+        with meta_device():  # shapes only: nothing is allocated
             meta = build_model(kind, config)
     except (ConfigError, UnknownNameError, TypeError, ValueError) as e:
         raise DamagedModelError(f"{file}: {e}") from None
