@@ -2,9 +2,9 @@
 
 The count is exact: the model is built on PyTorch's "meta" device, where tensors have shapes and no storage,
 so the embedding, recurrent layers and output layer of every model kind are counted by the same code that
-builds them, and no formula here can drift from the models. The random initial values are not drawn there:
-on the meta device PyTorch draws `normal_` through its Python reference kernels, whose first use imports
-torch._dynamo (about 2.4 s, more than `import torch` itself, on every load of a model).
+builds them, and no formula here can drift from the models. The initial values are not drawn there: on the
+meta device PyTorch draws `normal_` through its Python reference kernels, whose first use imports torch._dynamo
+(about 2.4 s, more than `import torch` itself, on every load of a model).
 """
 
 from __future__ import annotations
@@ -32,25 +32,42 @@ def parameter_count(cls, config) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-_RANDOM_FILLS = frozenset({"normal_", "uniform_", "trunc_normal_"})
+# torch.nn.init's in-place initializers, and the Tensor methods of the same names.
+_INITIALIZERS = frozenset({"uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+                           "sparse_"})
+
+
+@contextmanager
+def skip_init():
+    """Build modules without filling their weights with initial values, which leaves them as allocated.
+
+    For the meta device (nothing to fill), and for a model whose every weight is loaded next (model_weights
+    checks that the file holds them all): drawing 10 million random numbers only to overwrite them costs more
+    than reading them. Values a model computes in its constructor (a buffer from its config) are kept.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class SkipInit(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if getattr(func, "__name__", "") in _INITIALIZERS:
+                tensor = args[0] if args else kwargs.get("tensor")
+                if isinstance(tensor, torch.Tensor):
+                    return tensor
+            return func(*args, **kwargs)
+
+    with SkipInit():
+        yield
 
 
 @contextmanager
 def meta_device():
-    """Build modules on PyTorch's meta device (shapes, no storage), without drawing their random initial values."""
+    """Build modules on PyTorch's meta device: shapes, no storage, no initial values."""
     import torch
-    from torch.overrides import TorchFunctionMode
 
-    class NoRandomFill(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            kwargs = kwargs or {}
-            if getattr(func, "__name__", "") in _RANDOM_FILLS:
-                tensor = args[0] if args else kwargs.get("tensor")
-                if isinstance(tensor, torch.Tensor) and tensor.is_meta:
-                    return tensor
-            return func(*args, **kwargs)
-
-    with torch.device("meta"), NoRandomFill():
+    with torch.device("meta"), skip_init():
         yield
 
 
