@@ -43,8 +43,8 @@ def skip_init():
     """Build modules without filling their weights with initial values, which leaves them as allocated.
 
     For the meta device (nothing to fill), and for a model whose every weight is loaded next (model_weights
-    checks that the file holds them all): drawing 10 million random numbers only to overwrite them costs more
-    than reading them. Values a model computes in its constructor (a buffer from its config) are kept.
+    checks that the file holds them all), where drawing a million random numbers per layer only to overwrite
+    them is wasted time. Values a model computes in its constructor (a buffer from its config) are kept.
     """
     import torch
     from torch.overrides import TorchFunctionMode
