@@ -17,6 +17,21 @@ EncodingErrors = Annotated[str, typer.Option(
 Split = Annotated[str, typer.Option("--split", help="For hf:NAME data: which split to read.")]
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
 
+
+def _use_threads(threads: Optional[int]) -> Optional[int]:
+    """Applied as the options are read, so before the command's work starts (the one place the CLI sets it)."""
+    if threads is not None:
+        from textrnn.devices import set_threads
+
+        set_threads(threads)
+    return threads
+
+
+Threads = Annotated[Optional[int], typer.Option(
+    "--threads", callback=_use_threads,
+    help="CPU threads for PyTorch (and at most this many tokenizing processes). Default: PyTorch's, one per "
+         "core, or OMP_NUM_THREADS. Give 1 to each of several jobs sharing a machine.")]
+
 # Labelled data, read the same way by `train classify` and `evaluate`.
 DataFormat = Annotated[str, typer.Option(
     "--format", help="auto (from the suffix and content), tsv, csv, jsonl, folder, or label-space "

@@ -178,7 +178,8 @@ class Trainer:
             seed_everything(self.config.seed)
             if save_start:
                 self._save_resume(model, opt, sched, state, save_resume)
-        self._emit("on_train_start", {"device": self.device, "epochs": self.config.epochs,
+        self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
+                                      "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
                                       "parameters": sum(p.numel() for p in model.parameters())})
         try:
@@ -195,8 +196,8 @@ class Trainer:
                 sched.step(value)
                 record = {"epoch": epoch, "train_loss": train_loss, "train_ppl": _ppl(train_loss),
                           **{f"val_{k}": v for k, v in metrics.items()}, "lr": opt.param_groups[0]["lr"],
-                          "tokens_per_s": tps, "seconds": time.perf_counter() - start,
-                          "valid_seconds": valid_seconds}
+                          "tokens_per_s": tps, "threads": torch.get_num_threads(),
+                          "seconds": time.perf_counter() - start, "valid_seconds": valid_seconds}
                 state.history.append(record)
                 state.epoch, state.elapsed = epoch, state.elapsed + record["seconds"]
                 tie = metrics.get(self.monitor.tie_break) if self.monitor.tie_break else None

@@ -24,6 +24,7 @@ def generate(
     until: Annotated[Optional[str], typer.Option(
         "--until", help="Stop at: line (end of a line), sentence (. ! ?), none (only after -n tokens).")] = None,
     encoding_errors: opt.EncodingErrors = "strict",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     as_json: opt.Json = False,
 ) -> None:
     """Generate text with a language model. Streams words in a terminal; one line per prompt in a pipe.

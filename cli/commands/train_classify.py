@@ -73,6 +73,7 @@ def classify(
     clip: opt.Clip = defaults.CLASSIFY.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.CLASSIFY.patience,
     valid: opt.Valid = None,
     valid_fraction: opt.ValidFraction = 0.1,

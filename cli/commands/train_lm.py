@@ -44,6 +44,7 @@ def lm(
     clip: opt.Clip = defaults.LM.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.LM.patience,
     valid: opt.Valid = None,
     valid_fraction: opt.ValidFraction = 0.1,

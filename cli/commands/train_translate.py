@@ -55,6 +55,7 @@ def translate(
     clip: opt.Clip = defaults.TRANSLATE.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.TRANSLATE.patience,
     valid: opt.Valid = None,
     valid_src: opt.ValidSrc = None,

@@ -142,6 +142,7 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
                     out_column: str = "tokens") -> "datasets.Dataset":
     """Add a column of token lists; cached beside the corpus so a second run does not tokenize again."""
     from textrnn.data.tokenize_worker import tokenize_batch
+    from textrnn.devices import cpu_workers
 
     column = pick_column(ds, column)
     kwargs = {"fn_kwargs": {"spec": tokenizer.spec, "column": column, "out": out_column}, "batched": True,
@@ -150,8 +151,9 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
         key = _key("tok", [f["filename"] for f in ds.cache_files], tokenizer.spec, column, out_column)
         kwargs["cache_file_name"] = str(cache_dir() / f"tok-{key}.arrow")
         kwargs["load_from_cache_file"] = True
-        if len(ds) > _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
-            kwargs["num_proc"] = min(4, os.cpu_count() or 1)
+        workers = min(4, cpu_workers())
+        if len(ds) > _PARALLEL_ROWS and workers > 1:
+            kwargs["num_proc"] = workers
     with cache_writes():
         return ds.map(tokenize_batch, **kwargs)
 
