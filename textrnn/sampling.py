@@ -14,7 +14,11 @@ def check_sampling(temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0)
     check("top_p", top_p)
 
 
-NUCLEUS_LOOKS = (64, 512)  # top-p looks for each row's nucleus among its likeliest this many tokens, then all
+# Top-p looks for a row's nucleus among its 64 likeliest tokens first when its likeliest holds at least 0.3 of
+# the mass: measured on the bundled model and a flatter one, those 64 hold top_p 0.95 for 82-97% of such rows
+# and for under half of the others, and taking 64 costs about 0.4 of sorting the row.
+NUCLEUS_FIRST_LOOK = 64
+NUCLEUS_PEAKED = 0.3
 
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -39,25 +43,39 @@ def filter_probs(probs: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> tor
 
 
 def _nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
-    """(B, V) -> mask of each row's nucleus: its likeliest tokens up to and including the one whose
-    cumulative probability reaches top_p of the row's total. Looked for among the row's 64 likeliest tokens,
-    then its 512 likeliest where those hold less, and only then over the whole row: a full sort of every row
-    would be most of the cost of a batched sampling step (80 of 110 ms for 256 rows of 2,067 tokens).
-    Which way a row goes depends on that row alone, so a batch keeps what one row alone keeps.
+    """(B, V) -> mask of each row's nucleus: the tokens at least as likely as the one at which the running
+    sum of the row's probabilities, likeliest first, reaches top_p of its total (ties with it are kept too).
+
+    Only that crossing probability is needed, not the order of the tokens: it is looked for among the row's
+    NUCLEUS_FIRST_LOOK likeliest when the row is peaked (NUCLEUS_PEAKED), and where those hold less than top_p
+    or the row is flatter, in all of the row's values sorted by NumPy (values only: 3x faster than torch.sort,
+    which also orders indices). A full torch sort of every row was most of the cost of a batched sampling
+    step. Either way gives the same crossing, as the same values are summed in the same order, so a row's
+    nucleus depends on that row alone: a batch keeps what one row alone keeps.
     """
-    goal = top_p * probs.sum(dim=-1)
-    keep = torch.zeros_like(probs, dtype=torch.bool)
-    rows = torch.arange(probs.size(0))
-    for k in sorted({min(k, probs.size(-1)) for k in (*NUCLEUS_LOOKS, probs.size(-1))}):
-        values, order = torch.topk(probs[rows], k, dim=-1)  # sorted, likeliest first
-        cum = values.cumsum(dim=-1)
-        covered = (cum[:, -1] >= goal[rows]) | (k == probs.size(-1))
-        inside = (cum - values < goal[rows, None]) & covered[:, None]  # the mass before the token is short
-        keep[rows] = keep[rows].scatter(-1, order, inside)
-        rows = rows[~covered]
-        if not len(rows):
-            break
-    return keep
+    import numpy as np
+
+    total = probs.sum(dim=-1, keepdim=True)
+    goal = top_p * total
+    look = min(NUCLEUS_FIRST_LOOK, probs.size(-1))
+    threshold = torch.empty_like(goal)
+    found = torch.zeros(probs.size(0), dtype=torch.bool, device=probs.device)
+    maybe = (probs.max(dim=-1, keepdim=True).values >= NUCLEUS_PEAKED * total)[:, 0].nonzero().squeeze(-1)
+    if len(maybe):
+        threshold[maybe], found[maybe] = _crossing(torch.topk(probs[maybe], look, dim=-1).values, goal[maybe])
+    rest = (~found).nonzero().squeeze(-1)
+    if len(rest):
+        ordered = np.ascontiguousarray(np.sort(probs[rest].cpu().numpy(), axis=-1)[:, ::-1])
+        threshold[rest] = _crossing(torch.from_numpy(ordered).to(probs.device), goal[rest])[0]
+    return probs >= threshold
+
+
+def _crossing(values: torch.Tensor, goal: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """values (R, K) falling, goal (R, 1) -> the value (R, 1) at which their running sum first reaches the
+    goal (the last value where it does not), and whether it does (R,)."""
+    cum = values.cumsum(dim=-1)
+    short = (cum < goal).sum(dim=-1, keepdim=True)
+    return values.gather(-1, short.clamp(max=values.size(-1) - 1)), cum[:, -1] >= goal[:, 0]
 
 
 def next_token(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
@@ -74,7 +92,8 @@ def next_token(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, t
     """
     if temperature <= 0:
         return logits.argmax(dim=-1)
-    shifted = logits.double() - logits.double().max(dim=-1, keepdim=True).values
+    logits = logits.double()
+    shifted = logits - logits.max(dim=-1, keepdim=True).values
     scaled = torch.where(shifted == 0, 0.0, shifted / temperature)
     probs = filter_probs(torch.softmax(scaled, dim=-1), top_k, top_p)
     if uniform is None:
@@ -88,6 +107,8 @@ def inverse_cdf(probs: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
     total, the row's last id with mass is taken."""
     cdf = probs.cumsum(dim=-1)
     total = cdf[:, -1:]
-    picked = torch.searchsorted(cdf, uniform[:, None] * total, right=True)
-    last = (cdf < total).sum(dim=-1, keepdim=True)  # the first id that reaches the total has mass
-    return torch.minimum(picked, last).squeeze(-1)
+    picked = torch.searchsorted(cdf, uniform[:, None] * total, right=True).clamp(max=probs.size(-1) - 1)
+    empty = (probs.gather(-1, picked) == 0).squeeze(-1)
+    if bool(empty.any()):  # the first id that reaches the total has mass
+        picked[empty] = (cdf[empty] < total[empty]).sum(dim=-1, keepdim=True)
+    return picked.squeeze(-1)

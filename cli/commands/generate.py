@@ -31,7 +31,7 @@ def generate(
 ) -> None:
     """Generate text with a language model. Streams words in a terminal; one line per prompt in a pipe.
 
-    A filter samples the prompts stdin holds together (up to 256 at once) and answers them in order.
+    A filter samples the prompts stdin holds together (up to 512 at once) and answers them in order.
 
     Example: textrnn generate "The weather today" -n 20 --seed 1
     """

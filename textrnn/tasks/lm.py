@@ -16,8 +16,8 @@ from textrnn.data.sources import Source
 from textrnn.errors import InputError
 from textrnn.ranges import check, check_fields
 from textrnn.tasks import defaults
-from textrnn.tasks.lm_generate import (GENERATE_BATCH, PREDICT_BATCH, GenerateConfig, Generation, beam_tokens,
-                                      generate_batch, in_batches, run_prompts, sample_steps, stop_ids, token_strings)
+from textrnn.tasks.lm_generate import (PREDICT_BATCH, GenerateConfig, Generation, beam_tokens, generate_batch,
+                                      generate_batch_size, in_batches, run_prompts, sample_steps, stop_ids, token_strings)
 from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
                                   resume_saved)
 from textrnn.text import Vocab, coverage, get_tokenizer
@@ -308,14 +308,16 @@ class LanguageModelRunner:
             return beam_tokens(self.model, self.vocab, self.device, prompt.ids, config)
         return self._stream(prompt, config)
 
-    def generate_many(self, prompts: Iterable[str], batch_size: int = GENERATE_BATCH,
+    def generate_many(self, prompts: Iterable[str], batch_size: int | None = None,
                       **options: Any) -> Iterator[Generation]:
         """A Generation for each prompt, in order; `options` are generate's. Up to batch_size prompts are
         sampled together (fewer when stdin has no more ready), with the same text as one at a time: with
         seed S, prompt i samples from its own generator seeded with lm_generate.prompt_seed(S, i). Beam
-        search runs one prompt at a time. Options out of range are refused here, before the first prompt."""
+        search runs one prompt at a time. Options out of range are refused here, before the first prompt.
+        batch_size None: lm_generate.generate_batch_size (512, fewer for a large vocabulary)."""
         config = self._config(GenerateConfig(**options))
-        return in_batches(prompts, batch_size, lambda text, _: self._generation_prompt(text),
+        size = batch_size or generate_batch_size(len(self.vocab))
+        return in_batches(prompts, size, lambda text, _: self._generation_prompt(text),
                           lambda batch, first: generate_batch(self.model, self.vocab, self.device, batch, first, config))
 
     def _config(self, config: GenerateConfig) -> GenerateConfig:
