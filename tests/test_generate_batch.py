@@ -78,6 +78,8 @@ def test_prompts_of_different_lengths_end_in_the_state_each_reaches_alone(small)
 
 @pytest.mark.parametrize("until", ["line", "none"])
 def test_batched_text_is_one_at_a_time_text_for_the_same_seed(small, until):
+    """Exact here. Batched logits differ from one row's in their last bits (5e-7 on these models), so a draw
+    that falls that close to a boundary between two tokens could differ: none did in 40 seeds."""
     prompts = PROMPTS * 3
     one = _tokens(small, prompts, seed=5, until=until, n=12, batch_size=1)
     assert _tokens(small, prompts, seed=5, until=until, n=12, batch_size=5) == one
