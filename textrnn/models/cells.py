@@ -122,3 +122,16 @@ def _one_layer(kind: type[nn.RNNBase], input_size: int, hidden_size: int, bias: 
     for each call (0.3 ms): functional_call swaps parameters in place, so a shared one would not be thread-safe."""
     kwargs = {"nonlinearity": nonlinearity} if nonlinearity else {}
     return kind(input_size, hidden_size, batch_first=True, bias=bias, device="meta", **kwargs)
+
+
+def map_state(fn, *states):
+    """fn over each tensor of an RNN state: one tensor (RNN, GRU) or an (h, c) pair (LSTM). Given several
+    states, fn takes their matching tensors: map_state(lambda a, b: torch.cat([a, b], 1), s1, s2)."""
+    if isinstance(states[0], tuple):
+        return tuple(fn(*parts) for parts in zip(*states))
+    return fn(*states)
+
+
+def state_rows(state) -> int:
+    """The batch size (B) of an RNN state: a (layers, B, H) tensor or an (h, c) pair of them."""
+    return (state[0] if isinstance(state, tuple) else state).size(1)
