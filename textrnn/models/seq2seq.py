@@ -1,6 +1,6 @@
-"""Encoder-decoder with attention: a packed bidirectional GRU/LSTM encoder and an attention GRU/LSTM decoder.
+"""Encoder-decoder with attention: a bidirectional GRU/LSTM encoder and an attention GRU/LSTM decoder.
 
-    source ids (B, S) --embedding--> fused (bi)GRU/LSTM, packed by length --> memory (B, S, H), state
+    source ids (B, S) --embedding--> fused (bi)GRU/LSTM, blind to padding --> memory (B, S, H), state
     target ids (B, T) --embedding--> decoder, one step per token:
         Luong:    h_t = RNN([y_{t-1}; h~_{t-1}]),  c_t = attend(h_t),      h~_t = tanh(W_c [c_t; h_t])
         Bahdanau: c_t = attend(h_{t-1}),           h_t = RNN([y_{t-1}; c_t (; h~_{t-1})]), h~_t as above
@@ -20,7 +20,7 @@ from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.attention import ATTENDS_BEFORE_STEP, check_attention, make_attention
-from textrnn.models.cells import default_dropouts, make_rnn
+from textrnn.models.cells import default_dropouts, make_rnn, run_packed_states, run_padded_states
 from textrnn.ranges import check_fields
 from textrnn.text.vocab import PAD_ID
 
@@ -88,13 +88,14 @@ class Encoder(nn.Module):
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor):
         """src (B, S), lengths (B,) -> memory (B, S, H) zero at padding, final state (L, B, H) (or h, c)."""
-        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
         emb = self.embedding_dropout(self.embedding(src))
-        # Packing: the fused kernel skips the padding, so the backward direction starts at each real end.
-        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, state = self.rnn(packed)
-        memory, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
+        # Padding must not reach a real step's state: the backward direction starts at each row's real end,
+        # and the final state is each row's own. cuDNN runs a packed batch natively; on CPU packing is slower
+        # than a dense run with each row reversed within its length (cells.run_padded_states): same numbers.
+        run = run_packed_states if emb.is_cuda else run_padded_states
+        memory, state = run(self.rnn, emb, lengths)
+        mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths.to(src.device)[:, None]
+        memory = memory.masked_fill(~mask.unsqueeze(-1), 0.0)
         if self.bidirectional:
             state = tuple(_join_directions(s) for s in state) if isinstance(state, tuple) else _join_directions(state)
         return memory, state
