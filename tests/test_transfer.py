@@ -124,6 +124,17 @@ def test_gradual_unfreezing_trains_one_layer_group_more_each_epoch(tmp_path):
     assert all(param.requires_grad for param in net.parameters())  # nothing is left frozen after training
 
 
+def test_gradual_unfreezing_of_a_model_without_layer_groups_is_refused(tmp_path):
+    from textrnn.errors import ConfigError
+    from textrnn.models.language_model import LanguageModel, LanguageModelConfig
+    from textrnn.training import Monitor, TrainConfig, Trainer
+
+    net = LanguageModel(LanguageModelConfig(vocab_size=20, embedding_size=8, hidden_size=8))
+    with pytest.raises(ConfigError, match="gradual unfreezing needs a model in layer groups"):
+        Trainer(TrainConfig(gradual_unfreeze=True), Monitor(), tmp_path).fit(
+            net, lambda epoch: [], 0, lambda m: {"loss": 1.0}, lambda m, r: None, lambda m, path, write: None)
+
+
 def test_train_classify_gradual_unfreeze_keeps_the_encoder_in_epoch_one(cli, lm, labelled, tmp_path):
     out = tmp_path / "cls"
     result = cli("train", "classify", str(labelled), "-o", str(out), "--encoder", str(lm), "--gradual-unfreeze",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from textrnn.devices import pick_device
-from textrnn.errors import DamagedModelError, TextrnnError, TrainingError, UnknownNameError
+from textrnn.errors import ConfigError, DamagedModelError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -166,8 +166,12 @@ class Trainer:
         import torch
 
         model.to(self.device)
+        if self.config.gradual_unfreeze and not hasattr(model, "parameter_groups"):
+            raise ConfigError(f"gradual unfreezing needs a model in layer groups (a classifier), not a "
+                              f"{type(model).__name__}")
         layered = (self.config.layer_lr_decay != 1.0 or self.config.gradual_unfreeze) and hasattr(model, "parameter_groups")
         groups = model.parameter_groups(self.config.lr, self.config.layer_lr_decay) if layered else None
+        unfreezing = groups if self.config.gradual_unfreeze else None
         opt = make_optimizer(self.config.optimizer, groups or model.parameters(), self.config.lr, self.config.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode=self.monitor.mode, factor=self.config.lr_factor, patience=self.config.lr_patience)
@@ -185,8 +189,8 @@ class Trainer:
         try:
             while state.epoch < self.config.epochs and state.bad_epochs <= self.config.patience:
                 epoch = state.epoch + 1
-                if self.config.gradual_unfreeze and groups:
-                    unfreeze(groups, epoch)
+                if unfreezing:
+                    unfreeze(unfreezing, epoch)
                 start = time.perf_counter()
                 train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state)
                 valid_start = time.perf_counter()
@@ -215,8 +219,8 @@ class Trainer:
                 f"in {self.out_dir}",
                 hint="run the same command again with --resume to continue") from None
         finally:
-            if groups:
-                unfreeze(groups, len(groups))
+            if unfreezing:
+                unfreeze(unfreezing, len(unfreezing))
         summary = {"epochs": state.epoch, "best_epoch": state.best_epoch, f"best_{self.monitor.metric}": state.best,
                    "seconds": state.elapsed, "early_stopped": state.bad_epochs > self.config.patience}
         self._emit("on_train_end", summary)

@@ -79,20 +79,29 @@ def run_padded(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch
     equal to running it on the packed batch; at padded positions meaningless (mask them)."""
     if not rnn.bidirectional:
         return rnn(x)[0]  # dense is exact here: padding only follows the real steps
-    reversal = _reversal(lengths, x)  # the same for every layer, input and output alike
-    out = x
+    return _by_layer(rnn, x, lengths, lambda one, params, y: (functional_call(one, params, (y,))[0], None))[0]
+
+
+def _by_layer(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, run):
+    """Run `rnn` layer by layer and direction by direction over right-padded x, the backward direction reading
+    each row reversed within its length. run(one, params, y) -> (outputs, final state or None) runs one
+    direction of one layer (`one`, a one-layer module, with that direction's `params`) over y.
+    -> the last layer's outputs, and the final states of every layer and direction in the module's order."""
+    reversal = _reversal(lengths, x) if rnn.bidirectional else None  # the same for every layer
+    out, finals = x, []
     for layer in range(rnn.num_layers):
         if layer:
             out = F.dropout(out, rnn.dropout, rnn.training)  # as nn.RNNBase applies it between layers
         one = _one_layer(type(rnn), out.size(-1), rnn.hidden_size, rnn.bias, getattr(rnn, "nonlinearity", None))
         halves = []
-        for backward in (False, True):
+        for backward in (False, True) if rnn.bidirectional else (False,):
             suffix = f"_l{layer}_reverse" if backward else f"_l{layer}"
             params = {name + "_l0": getattr(rnn, name + suffix) for name in _WEIGHTS[: 4 if rnn.bias else 2]}
-            y = functional_call(one, params, (_gather_steps(out, reversal) if backward else out,))[0]
+            y, final = run(one, params, _gather_steps(out, reversal) if backward else out)
             halves.append(_gather_steps(y, reversal) if backward else y)
-        out = torch.cat(halves, dim=-1)
-    return out
+            finals.append(final)
+        out = torch.cat(halves, dim=-1) if len(halves) > 1 else halves[0]
+    return out, finals
 
 
 def run_packed(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -106,20 +115,7 @@ def run_padded_states(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor):
     """`run_padded` that also gives the final state, in the module's own layout: (L x directions, B, H), or an
     (h, c) pair for an LSTM, each row's state at its own last real step (the backward direction's at its
     first), as a packed run gives it. What an encoder-decoder hands its decoder. Runs layer by layer."""
-    reversal = _reversal(lengths, x) if rnn.bidirectional else None
-    out, finals = x, []
-    for layer in range(rnn.num_layers):
-        if layer:
-            out = F.dropout(out, rnn.dropout, rnn.training)  # as nn.RNNBase applies it between layers
-        one = _one_layer(type(rnn), out.size(-1), rnn.hidden_size, rnn.bias, getattr(rnn, "nonlinearity", None))
-        halves = []
-        for backward in (False, True) if rnn.bidirectional else (False,):
-            suffix = f"_l{layer}_reverse" if backward else f"_l{layer}"
-            params = {name + "_l0": getattr(rnn, name + suffix) for name in _WEIGHTS[: 4 if rnn.bias else 2]}
-            y, final = _run_to_ends(one, params, _gather_steps(out, reversal) if backward else out, lengths)
-            halves.append(_gather_steps(y, reversal) if backward else y)
-            finals.append(final)
-        out = torch.cat(halves, dim=-1) if len(halves) > 1 else halves[0]
+    out, finals = _by_layer(rnn, x, lengths, lambda one, params, y: _run_to_ends(one, params, y, lengths))
     if isinstance(rnn, nn.LSTM):
         return out, (torch.stack([h for h, _ in finals]), torch.stack([c for _, c in finals]))
     return out, torch.stack(finals)
