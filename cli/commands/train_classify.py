@@ -32,9 +32,10 @@ def classify(
                            "end).")] = "head",
     fold_digits: Annotated[bool, typer.Option(
         "--fold-digits", help="Read every digit as 0, so unseen numbers (phone numbers, prices) share tokens.")] = False,
-    encoder: Annotated[Optional[str], typer.Option(
+    encoder: Annotated[Optional[list[str]], typer.Option(
         "--encoder", help="Start the embedding and recurrent layers from this language model (a directory or "
-                          "bundled name): its tokenizer, vocabulary and sizes are used. Pair with --layer-lr-decay.")
+                          "bundled name): its tokenizer, vocabulary and sizes are used. Twice, a forward and a "
+                          "backward one (train lm --backward): a paired classifier reads each text both ways.")
     ] = None,
     cell: opt.FromCell = None,
     nonlinearity: opt.FromNonlinearity = None,
@@ -116,7 +117,7 @@ def classify(
                         train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
                                      weight_decay, layer_lr_decay, gradual_unfreeze),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
-                        encoder=encoder, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
+                        encoder=encoder or None, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
                         resume=resume, started=STARTED)
     render_summary(result, as_json)
     truncation_note(result.summary["truncated_texts"], result.summary["max_length"])

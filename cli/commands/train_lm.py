@@ -36,6 +36,9 @@ def lm(
     softmax: Annotated[Optional[str], typer.Option(
         "--softmax", help="full (default), or adaptive (Grave et al. 2017): several times faster on large "
                           "vocabularies (20k+ words), at about the same perplexity.")] = None,
+    backward: Annotated[Optional[bool], typer.Option(
+        "--backward/--forward", help="Read the text right to left (a backward language model: it predicts the word "
+                                     "before). Pair it with a forward one as a classifier's encoders.")] = None,
     epochs: opt.Epochs = defaults.LM.epochs,
     batch_size: opt.BatchSize = defaults.LM.batch_size,
     bptt: Annotated[int, typer.Option("--bptt", help="Tokens per truncated back-propagation window.")] = 35,
@@ -70,7 +73,7 @@ def lm(
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "dropout": dropout, "embedding_dropout": embedding_dropout,
-             "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights}
+             "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights, "backward": backward}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,

@@ -26,8 +26,12 @@ if TYPE_CHECKING:
     from textrnn.text import Vocab
 
 
-def stream_ids(token_lists: Iterable[list[str]], vocab: "Vocab") -> "torch.Tensor":
-    """Concatenate examples into one id stream, each followed by <eos> (a line break in the text)."""
+def stream_ids(token_lists: Iterable[list[str]], vocab: "Vocab", backward: bool = False) -> "torch.Tensor":
+    """Concatenate examples into one id stream, each followed by <eos> (a line break in the text).
+
+    backward: the whole stream reversed, for a language model that reads right to left: each example's
+    tokens from last to first, each preceded by its <eos> (which then marks where an example ends, reading
+    backwards, as it marks the start of a line going forwards)."""
     import torch
 
     ids: list[int] = []
@@ -35,7 +39,8 @@ def stream_ids(token_lists: Iterable[list[str]], vocab: "Vocab") -> "torch.Tenso
     for tokens in token_lists:
         ids.extend(stoi.get(t, unk) for t in tokens)
         ids.append(EOS_ID)
-    return torch.tensor(ids, dtype=torch.long)
+    stream = torch.tensor(ids, dtype=torch.long)
+    return stream.flip(0) if backward else stream
 
 
 def batchify(stream: "torch.Tensor", batch_size: int, bptt: int, what: str = "training") -> "torch.Tensor":

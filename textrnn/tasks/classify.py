@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -67,12 +67,13 @@ def _name(source: Source) -> str:
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TRAINING,
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
-          encoder: str | Path | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
+          encoder: str | Path | Sequence[str | Path] | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
           resume: bool = False, started: float | None = None) -> TrainResult:
     """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1.
 
     `encoder`: a language model directory whose tokenizer, vocabulary, embedding and recurrent layers the
-    classifier starts from (`textrnn.transfer`); sizes and tokenizer settings then come from it.
+    classifier starts from (`textrnn.transfer`); sizes and tokenizer settings then come from it. Two (a forward
+    and a backward language model): a paired classifier, each encoder starting from one of them.
     `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
     started = started or time.time()
@@ -86,11 +87,13 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
         data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
-    lm = None
-    if saved is None and encoder is not None:
+    encoders = [] if encoder is None else [encoder] if isinstance(encoder, (str, Path)) else list(encoder)
+    lm = lms = None
+    if saved is None and encoders:
         if embeddings is not None:
             raise ConfigError("--embeddings and --encoder both set the word vectors; give one of them")
-        lm = transfer.read_lm(encoder, "--encoder")
+        encoders, lms = map(list, zip(*transfer.read_encoders(encoders)))  # the forward one first
+        lm, encoder = lms[0], encoders[0]
         transfer.check_tokenizer(lm, transfer.asked_tokenizer(data), encoder)
     tokenizer = saved.tokenizer("text") if saved else lm.tokenizer("text") if lm else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
@@ -101,7 +104,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     vectors = None
     if saved is None:
         saved, vectors = _new_model(train_rows, train_labels, tokenizer, model, data, embeddings, class_weights,
-                                    lm, encoder)
+                                    lm, encoder, paired=len(encoders) == 2)
     labels, vocab = saved.labels, saved.vocabs["text"]
     unknown = sorted((set(train_labels) | set(valid_labels)) - set(labels))
     if unknown:
@@ -109,7 +112,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
     net = _network(saved, training, vectors, out / "resume" if resume else None,
-                   transfer.lm_weights(encoder) if lm else None)
+                   [transfer.lm_weights(path) for path in encoders] if lm else None)
     subwords = net.config.subwords
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
                         subwords, data.truncate)
@@ -129,6 +132,9 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     if lm is not None:
         meta["encoder"] = {"path": str(encoder), "corpus": lm.training.get("corpus"),
                            "val_ppl": lm.metrics.get("val_ppl")}
+        if len(lms) == 2:
+            meta["encoder"]["backward"] = {"path": str(encoders[1]), "corpus": lms[1].training.get("corpus"),
+                                           "val_ppl": lms[1].metrics.get("val_ppl")}
     if resume:
         meta = {**saved.training, **meta}
     saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
@@ -184,9 +190,9 @@ def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig
 
 def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None, data: ClassifyDataConfig,
                embeddings: str | Path | None, class_weights: bool, lm: checkpoint.Saved | None = None,
-               encoder: str | Path | None = None):
+               encoder: str | Path | None = None, paired: bool = False):
     """The Saved description of a new classifier (labels, vocabulary, architecture) and any word vectors.
-    With a language model `lm`, its vocabulary and encoder shape are used."""
+    With a language model `lm`, its vocabulary and encoder shape are used; `paired`: a backward one too."""
     from collections import Counter
 
     from textrnn.models.classifier import ClassifierConfig
@@ -194,6 +200,7 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
     order = label_order(labels)
     if lm is not None:
         vocab, arch = lm.vocabs["text"], transfer.encoder_arch(lm, model or {}, encoder)
+        arch["paired"] = paired
     else:
         vocab = build_vocab(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
         arch = {k: v for k, v in (model or {}).items() if v is not None}
@@ -214,9 +221,9 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
                             tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=order), vectors
 
 
-def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, resume_dir: Path | None, lm_state=None):
-    """The classifier, seeded (the same seed gives the same initial weights), with word vectors or a language
-    model's encoder copied in, or the weights of the run being resumed loaded. One too large for the memory
+def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, resume_dir: Path | None, lm_states=None):
+    """The classifier, seeded (the same seed gives the same initial weights), with word vectors or the language
+    models' encoders copied in (the forward one's, then a pair's backward one's), or the weights of the run being resumed loaded. One too large for the memory
     is refused before it is allocated."""
     from textrnn.models import build_model
 
@@ -226,8 +233,8 @@ def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, resume_dir
         from textrnn.embeddings import init_embedding
 
         init_embedding(net.embedding.weight, vectors)
-    if lm_state is not None:
-        transfer.copy_encoder(net, lm_state)
+    for prefix, lm_state in zip(("", "backward_"), lm_states or ()):
+        transfer.copy_encoder(net, lm_state, prefix)
     if resume_dir is not None:
         net.load_state_dict(checkpoint.load(resume_dir)[0].state_dict())
     return net

@@ -13,7 +13,7 @@ from textrnn import checkpoint, transfer
 from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
-from textrnn.errors import InputError
+from textrnn.errors import ConfigError, InputError
 from textrnn.ranges import check, check_fields
 from textrnn.tasks import defaults
 from textrnn.tasks.lm_generate import (PREDICT_BATCH, GenerateConfig, Generation, beam_tokens, generate_batch,
@@ -128,8 +128,10 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
     if base is not None:
         net.load_state_dict(transfer.grown_lm_state(transfer.lm_weights(init), base.model_config, len(added)))
-    train_data = batchify(stream_ids(token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
-    valid_stream = stream_ids(token_lists(valid_ds), vocab)
+    backward = saved.model_config.get("backward", False)
+    train_data = batchify(stream_ids(token_lists(train_ds), vocab, backward), training.batch_size, data.bptt,
+                          "training")
+    valid_stream = stream_ids(token_lists(valid_ds), vocab, backward)
     valid_batch = max(1, min(EVAL_BATCH, valid_stream.numel() // (data.bptt + 1)))
     valid_data = batchify(valid_stream, valid_batch, min(data.bptt, valid_stream.numel() - 1), "validation")
     char_level = tokenizer.level == "char"
@@ -245,6 +247,11 @@ class LanguageModelRunner:
     def __init__(self, model: str | Path = "everyday-english", device: str = "cpu") -> None:
         self.device = pick_device(device)
         self.model, self.saved = load_for(model, TASK, self.device)
+        if self.saved.model_config.get("backward"):
+            raise ConfigError(f"{model} is a backward language model: it reads text right to left and predicts "
+                              "the word before, not the next one",
+                              hint=f"use it as a classifier's second encoder: textrnn train classify DATA "
+                                   f"--encoder FORWARD_LM --encoder {model}")
         self.tokenizer = self.saved.tokenizer("text")
         self.vocab = self.saved.vocabs["text"]
         self.char_level = self.tokenizer.level == "char"
@@ -359,7 +366,7 @@ def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: st
     counter: Counter[str] = Counter()
     for tokens in token_lists(ds):
         counter.update(tokens)
-    stream = stream_ids(token_lists(ds), vocab)
+    stream = stream_ids(token_lists(ds), vocab, saved.model_config.get("backward", False))
     batch = max(1, min(EVAL_BATCH, stream.numel() // (bptt + 1)))
     data = batchify(stream, batch, min(bptt, stream.numel() - 1), "evaluation")
     with torch.inference_mode():
