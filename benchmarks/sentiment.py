@@ -5,7 +5,8 @@ figures measured, by scripts/build-bundled-models.sh.
 - data: scripts/sentiment_data.py writes the seeded splits (IMDB 90/10 with seed 13, UCI 80/20 per source,
   SST-2's GLUE phrases for training and the 872 dev sentences held out) into --out/data.
 - imdb-lm: a 2-layer LSTM language model (adaptive softmax) trained on the text of the IMDB training split
-  only: no held-out review is read before testing; sst-lm: that model adapted to the SST-2 phrases' text
+  only: no held-out review is read before testing; imdb-lm-bwd: its backward twin (`--backward`), for a
+  paired classifier; sst-lm: that model adapted to the SST-2 phrases' text
   (`train lm --init`).
 - each classifier stops early on validation carved from its own training data: for IMDB a stratified 10%
   of the training file (seeded), for SST-2 10% of the training sentences with every phrase inside them left
@@ -32,6 +33,8 @@ LM = ("textrnn train lm {data}/imdb-lm.txt -o {out}/imdb-lm --lowercase --layers
       "--embedding-size 256 --softmax adaptive --bptt 70 --batch-size 64 --epochs 3 --optimizer adam --lr 2e-3 "
       "--dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 "
       "--max-vocab 24000 --min-freq 3 --valid-fraction 0.02 --seed 1")
+# Its backward twin: the same text read right to left, the same vocabulary (for a paired classifier).
+LM_BWD = LM.replace("-o {out}/imdb-lm ", "-o {out}/imdb-lm-bwd --backward ")
 # Two more epochs of the IMDB language model at half the rate (`--init` on the same text adds no word).
 LM_MORE = ("textrnn train lm {data}/imdb-lm.txt -o {out}/imdb-lm5 --init {out}/imdb-lm --epochs 2 --optimizer adam "
            "--lr 1e-3 --dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 --bptt 70 --batch-size 64 "
@@ -40,7 +43,7 @@ LM_MORE = ("textrnn train lm {data}/imdb-lm.txt -o {out}/imdb-lm5 --init {out}/i
 SST_LM = ("textrnn train lm {data}/sst2-text.txt -o {out}/sst-lm --init {out}/imdb-lm --epochs 2 --optimizer adam "
           "--lr 1e-3 --dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 --bptt 70 --batch-size 64 "
           "--valid-fraction 0.05 --seed 1")
-FINE_TUNE = "--encoder {out}/{lm} --pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --seed 1"
+FINE_TUNE = "{encoders} --pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --seed 1"
 SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embedding-size 256 --no-bidirectional "
            "--pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --max-vocab 24000 --min-freq 3 --seed 1")
 # SST-2: validation is 10% of the training sentences with every phrase inside them left out of training
@@ -58,10 +61,13 @@ RUNS = {
     "sst2-ulm-gentle": ("sst2-train", "sst-lm", SST_GENTLE, ["sst2-dev"]),
     "imdb-ulm": ("imdb-train", "imdb-lm", IMDB, ["imdb-valid"]),
     "imdb-ulm-lm5": ("imdb-train", "imdb-lm5", IMDB.replace("--epochs 5", "--epochs 4"), ["imdb-valid"]),
+    # ULMFiT's forward and backward language models in one paired classifier; each epoch costs two.
+    "imdb-ulm-paired": ("imdb-train", ("imdb-lm", "imdb-lm-bwd"), IMDB.replace("--epochs 5", "--epochs 3"),
+                        ["imdb-valid"]),
 }
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
 CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle"],
-           "imdb": ["imdb-ulm", "imdb-ulm-lm5"]}
+           "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
 
 def textrnn(*args: str) -> str:
@@ -86,8 +92,9 @@ def language_model(name: str, command: str, data: Path, out: Path) -> dict:
 
 def classifier(name: str, data: Path, out: Path) -> dict:
     """Train `name` (kept if already trained) and return its training and validation figures."""
-    train, lm, options, _ = RUNS[name]
-    start = FINE_TUNE.format(out=out, lm=lm) if lm else SCRATCH
+    train, lms, options, _ = RUNS[name]
+    lms = (lms,) if isinstance(lms, str) else lms or ()
+    start = FINE_TUNE.format(encoders=" ".join(f"--encoder {out}/{lm}" for lm in lms)) if lms else SCRATCH
     if not (out / name / "config.json").is_file():
         run(f"textrnn train classify {data}/{train}.tsv -o {out}/{name} {start} {options.format(data=data)}")
     config = json.loads((out / name / "config.json").read_text())
@@ -118,9 +125,13 @@ def main() -> None:
     subprocess.run([sys.executable, str(REPO / "scripts" / "sentiment_data.py"), str(data)], check=True,
                    capture_output=True)
     figures = language_model("imdb-lm", LM, data, out)
-    if any(RUNS[name][1] == "imdb-lm5" for name in args.only or RUNS):
+    wanted = {lm for name in args.only or RUNS for lm in (RUNS[name][1] if isinstance(RUNS[name][1], tuple)
+                                                          else (RUNS[name][1],))}
+    if "imdb-lm5" in wanted:
         figures.update(language_model("imdb-lm5", LM_MORE, data, out))
-    if any(RUNS[name][1] == "sst-lm" for name in args.only or RUNS):
+    if "imdb-lm-bwd" in wanted:
+        figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
+    if "sst-lm" in wanted:
         figures.update(language_model("sst-lm", SST_LM, data, out))
     names = args.only or list(RUNS)
     for name in names:
