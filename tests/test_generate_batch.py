@@ -181,7 +181,8 @@ def test_predict_many_lines_answers_as_line_by_line(cli, bundled):
                                                                                rel=1e-5)
 
 
-@pytest.mark.parametrize("command", [["generate", "-n", "4"], ["predict", "-k", "2"]])
+@pytest.mark.parametrize("command", [["generate", "-n", "4"], ["predict", "-k", "2"], ["predict", "-m", "sentiment"],
+                                     ["predict", "-m", "en-fr"]])
 def test_a_pipe_is_answered_line_by_line_without_waiting_for_a_batch(command, tmp_path):
     """A writer that sends one line and waits for its answer (a coprocess, `tail -f`) gets it at once: the
     filter batches only the lines already there. Waiting for a batch to fill would hang here until timeout."""

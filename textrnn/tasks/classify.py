@@ -360,15 +360,12 @@ class ClassifierRunner:
 def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_BATCH,
             device: str = "cpu") -> Iterator[dict[str, Any]]:
     """Each text's label, its probability and every class's probability, in input order. Texts are read
-    and classified `batch_size` at a time, so a long stream starts giving results at once."""
+    and classified up to 4 x `batch_size` at a time, fewer when stdin has no more lines ready (a writer
+    waiting for an answer gets it at once: textrnn.data.stdin.batches)."""
+    from textrnn.data.stdin import batches
+
     runner = ClassifierRunner(model, device)
-    chunk: list[str] = []
-    for text in texts:
-        chunk.append(text)
-        if len(chunk) == batch_size * 4:
-            yield from runner.classify(chunk, batch_size)
-            chunk = []
-    if chunk:
+    for chunk in batches(texts, batch_size * 4):
         yield from runner.classify(chunk, batch_size)
 
 

@@ -6,7 +6,6 @@ import math
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -279,12 +278,15 @@ class Translator:
 
 def predict(model: str | Path, texts: Iterable[str], beam: int = 5, attention: bool = False,
             device: str = "cpu", batch_size: int = 32) -> Iterator[dict[str, Any]]:
-    """Translate each text, in order, decoding batch_size of them together (greedy when beam is 1)."""
+    """Translate each text, in order, decoding up to batch_size of them together (greedy when beam is 1);
+    fewer when stdin has no more lines ready (textrnn.data.stdin.batches)."""
+    from textrnn.data.stdin import batches
+
     check("beam", beam)
     translator = Translator(model, device)
     decode = DecodeConfig(beam=max(beam, 1), batch_size=batch_size)
-    texts, done = iter(texts), 0
-    while chunk := list(islice(texts, batch_size)):
+    done = 0
+    for chunk in batches(texts, batch_size):
         yield from translator.translate(chunk, decode, attention, first=done + 1)
         done += len(chunk)
 
