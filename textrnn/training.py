@@ -121,16 +121,26 @@ def seed_everything(seed: int) -> None:
 
 
 def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float = 0.0):
+    """The optimizer `name` over `params` (tensors or parameter groups). Adam, AdamW and SGD use PyTorch's
+    fused kernels where this torch has them for the parameters' device: one pass over all the weights
+    instead of a loop of small ops per tensor (Adam's step measured 4-7x faster on CPU; benchmarks/optimizer.py),
+    the same update up to float rounding."""
     import torch
 
     factories = {
-        "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay),
-        "adam": lambda: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
-        "adamw": lambda: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay or 0.01),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay),
+        "sgd": lambda **fast: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, **fast),
+        "adam": lambda **fast: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **fast),
+        "adamw": lambda **fast: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay or 0.01, **fast),
+        "rmsprop": lambda **fast: torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay),
     }
     if name not in factories:
         raise UnknownNameError("optimizer", name, list(factories))
+    params = list(params)  # read twice if the fused kernels are not there
+    if name != "rmsprop":
+        try:
+            return factories[name](fused=True)
+        except (RuntimeError, ValueError):  # an older torch, or a device without the fused kernels
+            pass
     return factories[name]()
 
 
