@@ -19,7 +19,7 @@ def generate(
     top_k: Annotated[int, typer.Option("--top-k", help="Sample from the k likeliest tokens (0: all).")] = 0,
     top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling: the smallest set with this mass.")] = 0.95,
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the likeliest token.")] = False,
-    beam: Annotated[int, typer.Option("--beam", help="Beam search with this many beams (0: off); one prompt at a time.")] = 0,
+    beam: Annotated[int, typer.Option("--beam", help="Beam search with this many beams (0: off, sample; 1: greedy); one prompt at a time.")] = 0,
     seed: Annotated[Optional[int], typer.Option("--seed", help=(
         "Seed for reproducible samples. In a filter, prompt i (from 0) samples from a generator of its own, "
         "seeded with SEED for the first and from SEED and i for the others, so batching never changes the text; "

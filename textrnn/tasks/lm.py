@@ -311,7 +311,7 @@ class LanguageModelRunner:
         """
         config = self._config(GenerateConfig(n, temperature, top_k, top_p, seed, beam, until))
         prompt = self._generation_prompt(prompt_text)
-        if beam > 1:
+        if beam >= 1:  # 1: greedy, the likeliest token at each step
             return beam_tokens(self.model, self.vocab, self.device, prompt.ids, config)
         return self._stream(prompt, config)
 

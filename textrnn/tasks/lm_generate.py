@@ -59,7 +59,7 @@ class GenerateConfig:
         check_sampling(self.temperature, self.top_k, self.top_p)
         for name in ("n", "beam", "seed"):
             check(name, getattr(self, name))
-        if self.beam > 1:
+        if self.beam >= 1:
             check("beam_n", self.n)
 
 
@@ -221,7 +221,7 @@ def generate_batch(model, vocab, device, prompts: list, first: int, config: Gene
     def result(b: int, tokens: list[str]) -> Generation:
         return Generation(first + b, prompts[b].text, prompts[b].tokens, tokens, seeds[b] if seeds else None)
 
-    if config.beam > 1:  # one prompt at a time: beam search has no randomness to share out
+    if config.beam >= 1:  # one prompt at a time: beam search has no randomness to share out
         for b, prompt in enumerate(prompts):
             yield result(b, list(beam_tokens(model, vocab, device, prompt.ids, config)))
         return
