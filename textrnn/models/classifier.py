@@ -30,7 +30,7 @@ class ClassifierConfig:
     bidirectional: bool = True
     dropout: float = 0.3  # between recurrent layers
     pooling: str = "max"
-    embedding_dropout: float = 0.1
+    embedding_dropout: float = 0.15
     output_dropout: float | None = None  # before the output layer; None: as `dropout`
     word_dropout: float = 0.0  # in training, each token becomes <unk> with this probability
     class_weights: tuple[float, ...] | None = None  # cross-entropy weight per label, in label order
