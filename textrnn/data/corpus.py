@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 from textrnn._version import __version__
 from textrnn.data.sources import Source, bundled_or_self, read_rows
-from textrnn.errors import CorpusError, HubError
+from textrnn.errors import CorpusError, HubError, TextrnnError
 
 if TYPE_CHECKING:
     import datasets
@@ -71,7 +71,7 @@ def load_corpus(source: Source | str) -> "datasets.Dataset":
     source = Source(source) if isinstance(source, str) else source
     datasets.disable_progress_bars()
     if source.is_hub:
-        ds = _load_hub(source)
+        ds = _stream_hub(source) if source.streaming else _load_hub(source)
     else:
         source = bundled_or_self(source)  # key a bundled corpus by its files, not its name
         key = _source_key(source)
@@ -183,7 +183,7 @@ def some_names(names: list[str], k: int = 20) -> str:
     return shown if len(names) <= k else f"{shown} ... ({len(names):,} columns)"
 
 
-def _load_hub(source: Source) -> "datasets.Dataset":
+def _load_hub(source: Source, **options) -> "datasets.Dataset":
     """`hf:NAME[:CONFIG]` through `datasets.load_dataset`; a local folder path works too.
 
     When the hub cannot be reached within a few seconds, datasets is switched to offline mode so that a
@@ -191,21 +191,63 @@ def _load_hub(source: Source) -> "datasets.Dataset":
     """
     import datasets
 
-    name, _, config = source.path[3:].partition(":")
-    if not name:
-        raise HubError("hf: needs a dataset name, as in hf:imdb or hf:glue:sst2")
+    name, config = _hub_name(source)
     if not Path(name).exists() and not _hub_reachable():
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["HF_DATASETS_OFFLINE"] = "1"
         datasets.config.HF_HUB_OFFLINE = True
         datasets.config.HF_DATASETS_OFFLINE = True
     try:
-        return datasets.load_dataset(name, config or None, split=source.split)
+        return datasets.load_dataset(name, config or None, split=source.split, **options)
     except Exception as e:  # datasets raises many types: connection, file-not-found, value errors
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        reason = "the hub cannot be reached and it is not in the local cache" if offline else str(e).splitlines()[0]
-        raise HubError(f"cannot load Hugging Face dataset {name!r}: {reason}",
-                       hint="check the name and your network, or use a local file") from e
+        raise _hub_error(name, e) from e
+
+
+def _hub_name(source: Source) -> tuple[str, str]:
+    name, _, config = source.path[3:].partition(":")
+    if not name:
+        raise HubError("hf: needs a dataset name, as in hf:imdb or hf:glue:sst2")
+    return name, config
+
+
+def _hub_error(name: str, e: Exception) -> HubError:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    reason = "the hub cannot be reached and it is not in the local cache" if offline else str(e).splitlines()[0]
+    return HubError(f"cannot load Hugging Face dataset {name!r}: {reason}",
+                    hint="check the name and your network, or use a local file")
+
+
+def _stream_hub(source: Source) -> "datasets.Dataset":
+    """`hf:NAME[:CONFIG]` read with datasets' streaming: the rows go into the corpus cache as they arrive
+    (memory stays flat, and datasets keeps no copy of its own), written once per name, config and split (for
+    a local folder: per its files' sizes and times). Values become text as a file's would (numbers as
+    written, nested ones as JSON, a ClassLabel's numbers as its names). Delete the cache (TEXTRNN_CACHE) to read a changed remote dataset again."""
+    import datasets
+
+    from textrnn.data.sources import as_text
+
+    name, config = _hub_name(source)
+    local = Path(name)
+    stamp = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(local.rglob("*")) if f.is_file()] \
+        if local.exists() else []
+    path = cache_dir() / f"rows-{_key('hub-stream', name, config, source.split, stamp)}.arrow"
+    if not path.exists():
+        rows = _load_hub(source, streaming=True)
+        features = getattr(rows, "features", None) or {}
+        names = {k: f.names for k, f in features.items() if getattr(f, "names", None)}  # ClassLabel columns
+
+        def text(column: str, value):  # a ClassLabel's number as its name (-1, no label: None), as label_strings
+            if column in names and isinstance(value, int):
+                return names[column][value] if 0 <= value < len(names[column]) else None
+            return as_text(value)
+
+        try:
+            _write_arrow(({k: text(k, v) for k, v in row.items()} for row in rows), path)
+        except TextrnnError:  # a full disk or an unwritable cache: OutputError
+            raise
+        except Exception as e:  # a stream fails as it is read: connection, format and decoding errors
+            raise _hub_error(name, e) from e
+    return datasets.Dataset.from_file(str(path))
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
