@@ -230,6 +230,8 @@ def test_train_classify_with_a_forward_and_a_backward_encoder(cli, lm, backward_
     assert config["training"]["encoder"]["backward"]["path"] == str(backward_lm)
     predicted = json.loads(cli("predict", "-m", str(out), "I love eating rice", "--json").stdout)
     assert predicted["label"] in ("pos", "neg")
+    traced = cli("trace", "-m", str(out), "I love eating rice")
+    assert traced.exit_code == 0 and "the states shown are the forward encoder's" in traced.stderr
 
 
 def test_a_backward_language_model_does_not_predict_or_generate(cli, backward_lm):
