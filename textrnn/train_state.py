@@ -151,3 +151,16 @@ class StepGuard:
         if self.pending:
             self.pending = False
             self._previous(signal.SIGINT, None)
+
+
+def saved_epochs(done: int, start_saved: bool = True, step: int = 0, steps: int = 0) -> str:
+    """'epoch 1 is saved', 'epochs 1-3 are saved', 'no epoch had finished ...', or with `step` (the steps of
+    epoch done + 1 saved): 'epoch 1 and 40 of the 120 steps of epoch 2 are saved'."""
+    if step:
+        within = f"{step:,} of the {steps:,} steps of epoch {done + 1}"
+        return f"{within} are saved" if done == 0 else \
+            f"epoch{' 1' if done == 1 else f's 1-{done}'} and {within} are saved"
+    if done == 0:
+        return "no epoch had finished, the starting point is saved" if start_saved else \
+            "no epoch had finished, nothing of this run is saved and the directory is as it was"
+    return "epoch 1 is saved" if done == 1 else f"epochs 1-{done} are saved"

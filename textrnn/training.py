@@ -29,10 +29,12 @@ from textrnn import train_state
 from textrnn.devices import pick_device
 from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
-from textrnn.train_state import RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS, StepGuard, TrainState, read_state
+from textrnn.optimizers import OPTIMIZERS, make_optimizer, unfreeze
+from textrnn.train_state import (RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS, StepGuard, TrainState, read_state,
+                                 saved_epochs)
 
-__all__ = ["RESUME_DIR", "TRAINER_STATE", "TRAINER_TENSORS", "TrainState", "read_state"]  # re-exported
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+__all__ = ["OPTIMIZERS", "RESUME_DIR", "TRAINER_STATE", "TRAINER_TENSORS", "TrainState", "make_optimizer", "read_state",
+           "unfreeze"]  # re-exported
 
 
 class Interrupted(TextrnnError):
@@ -94,19 +96,6 @@ class Monitor:
         return old is None or (new < old if self.mode == "min" else new > old)
 
 
-def _saved_epochs(done: int, start_saved: bool = True, step: int = 0, steps: int = 0) -> str:
-    """'epoch 1 is saved', 'epochs 1-3 are saved', 'no epoch had finished ...', or with `step` (the steps of
-    epoch done + 1 saved): 'epoch 1 and 40 of the 120 steps of epoch 2 are saved'."""
-    if step:
-        within = f"{step:,} of the {steps:,} steps of epoch {done + 1}"
-        return f"{within} are saved" if done == 0 else \
-            f"epoch{' 1' if done == 1 else f's 1-{done}'} and {within} are saved"
-    if done == 0:
-        return "no epoch had finished, the starting point is saved" if start_saved else \
-            "no epoch had finished, nothing of this run is saved and the directory is as it was"
-    return "epoch 1 is saved" if done == 1 else f"epochs 1-{done} are saved"
-
-
 class Callback:
     """Progress hooks; the CLI draws them with Rich on stderr. All no-ops here."""
 
@@ -122,28 +111,6 @@ def seed_everything(seed: int) -> None:
 
     random.seed(seed)
     torch.manual_seed(seed)
-
-
-def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float = 0.0):
-    import torch
-
-    factories = {
-        "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay),
-        "adam": lambda: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
-        "adamw": lambda: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay or 0.01),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay),
-    }
-    if name not in factories:
-        raise UnknownNameError("optimizer", name, list(factories))
-    return factories[name]()
-
-
-def unfreeze(groups: list[dict], epoch: int) -> None:
-    """Gradual unfreezing: in `epoch` (from 1) the first `epoch` of the top-down `groups` train, the rest are
-    frozen (no gradient, so the optimizer leaves them and their state alone)."""
-    for depth, group in enumerate(groups):
-        for param in group["params"]:
-            param.requires_grad_(depth < epoch)
 
 
 class Trainer:
@@ -227,7 +194,7 @@ class Trainer:
             done, step = self._saved_at
             raise Interrupted(
                 f"interrupted during epoch {state.epoch + 1}; "
-                f"{_saved_epochs(done, self._start_saved, step, steps_per_epoch)} in {self.out_dir}",
+                f"{saved_epochs(done, self._start_saved, step, steps_per_epoch)} in {self.out_dir}",
                 hint="run the same command again with --resume to continue") from None
         finally:
             if unfreezing:
@@ -241,8 +208,6 @@ class Trainer:
         """One epoch of steps, from the step after `state.step` (a resumed run skips the batches it took). The
         counters in `state` are whole at the end of each step; the resume state is saved there when due, and
         when Ctrl-C is pressed (held back to the end of the step: StepGuard)."""
-        import torch
-
         model.train()
         if hasattr(model, "reset_state"):
             model.reset_state()
@@ -255,32 +220,19 @@ class Trainer:
             self._loaded.restore_carried(model, self.device)
         sums = {"loss": 0.0, "batches": 0, "tokens": 0, "seconds": 0.0, **state.partial}
         n_tokens, start, last_save, whole = 0, time.perf_counter(), time.monotonic(), False
-        autocast = self._autocast()
         try:
             with StepGuard() as guard:
                 for step, batch in enumerate(batches, done + 1):
                     whole = False
-                    batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-                    with autocast:
-                        _, loss = model(batch)
-                    if not torch.isfinite(loss):
-                        kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
-                            if state.best_epoch else "no model was saved"
-                        raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}; {kept}",
-                                            hint="lower --lr, or keep --clip on")
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if self.config.clip > 0:
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
-                    opt.step()
-                    n_tokens += int(batch.get("ntokens", 0))
-                    sums["loss"] += loss.item()
+                    loss, tokens = self._step(model, opt, batch, epoch, step, state)
+                    n_tokens += tokens
+                    sums["loss"] += loss
                     sums["batches"] += 1
-                    sums["tokens"] += int(batch.get("ntokens", 0))
+                    sums["tokens"] += tokens
                     state.step = step
                     state.partial = {**sums, "seconds": sums["seconds"] + time.perf_counter() - start}
                     whole = True
-                    self._emit("on_step", epoch, step, loss.item(), n_tokens / max(time.perf_counter() - start, 1e-9))
+                    self._emit("on_step", epoch, step, loss, n_tokens / max(time.perf_counter() - start, 1e-9))
                     if self._due(step, last_save):
                         save(state)
                         last_save = time.monotonic()
@@ -292,6 +244,25 @@ class Trainer:
         if sums["batches"] == 0:
             raise TrainingError("an epoch had no batches: the training data is too small for the batch layout")
         return sums["loss"] / sums["batches"], n_tokens / max(time.perf_counter() - start, 1e-9)
+
+    def _step(self, model, opt, batch: dict, epoch: int, step: int, state: TrainState) -> tuple[float, int]:
+        """One gradient step on `batch` (clipped): its loss and its token count."""
+        import torch
+
+        batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        with self._autocast():
+            _, loss = model(batch)
+        if not torch.isfinite(loss):
+            kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
+                if state.best_epoch else "no model was saved"
+            raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}; {kept}",
+                                hint="lower --lr, or keep --clip on")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
+        opt.step()
+        return loss.item(), int(batch.get("ntokens", 0))
 
     def _due(self, step: int, last_save: float) -> bool:
         """Whether a checkpoint inside the epoch is due after `step` (save_every, save_every_minutes)."""
