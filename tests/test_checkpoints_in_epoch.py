@@ -172,15 +172,16 @@ def test_ctrl_c_inside_a_step_is_held_to_its_end(tmp_path):
     from textrnn.training import Interrupted, Monitor, TrainConfig, Trainer
 
     class Toy(torch.nn.Module):
-        def __init__(self, ctrl_c_at: int = 0):
+        def __init__(self, ctrl_c_at: int = 0, presses: int = 1):
             super().__init__()
             torch.manual_seed(0)
-            self.layer, self.calls, self.ctrl_c_at = torch.nn.Linear(2, 1), 0, ctrl_c_at
+            self.layer, self.calls, self.ctrl_c_at, self.presses = torch.nn.Linear(2, 1), 0, ctrl_c_at, presses
 
         def forward(self, batch):
             self.calls += 1
             if self.calls == self.ctrl_c_at:
-                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(self.presses):
+                    os.kill(os.getpid(), signal.SIGINT)
             return None, ((self.layer(batch["x"]) - 1) ** 2).mean()
 
     saved = {}
@@ -202,3 +203,10 @@ def test_ctrl_c_inside_a_step_is_held_to_its_end(tmp_path):
     three = lambda epoch: (b for i, b in enumerate(batches(epoch)) if i < 3)  # noqa: E731
     trainer.fit(reference, three, 3, lambda m: {"loss": 0.0}, lambda m, r: None, lambda *a: None)
     assert all(torch.equal(saved["weights"][k], v) for k, v in reference.state_dict().items())
+
+    # Pressed twice, Ctrl-C does not wait for the step's end, and nothing of the half step is saved.
+    saved.clear()
+    trainer = Trainer(TrainConfig(epochs=1, seed=1), Monitor(), tmp_path / "twice", [])
+    with pytest.raises(Interrupted, match="no epoch had finished, the starting point is saved"):
+        trainer.fit(Toy(ctrl_c_at=3, presses=2), batches, 10, lambda m: {"loss": 0.0}, lambda m, r: None, save_resume)
+    assert saved["calls"] == 0  # the starting point, saved before step 1
