@@ -1,6 +1,6 @@
 """One optimizer step, PyTorch's per-tensor loop against its `foreach` and `fused` kernels, for the models
 textrnn trains: a PTB-sized language model and a classifier from the IMDB language model. This is why
-`textrnn.training.make_optimizer` asks for the fused kernels.
+`textrnn.optimizers.make_optimizer` asks for the fused kernels.
 
     python benchmarks/optimizer.py [--threads 1] [--steps 20] [--json FILE]
 """

@@ -88,6 +88,11 @@ MinFreq = Annotated[int, typer.Option("--min-freq", help="Keep tokens seen at le
 MaxVocab = Annotated[int, typer.Option("--max-vocab", help="Largest vocabulary, specials included.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted training in --output.")]
+SaveEvery = Annotated[int, typer.Option(
+    "--save-every", help="Also save the state for --resume every N training steps inside an epoch (0: at epoch "
+                         "ends only). --resume then goes on from the step saved.")]
+SaveEveryMinutes = Annotated[float, typer.Option(
+    "--save-every-minutes", help="Also save the state for --resume every M minutes inside an epoch (0: off).")]
 Quiet = Annotated[int, typer.Option(
     "--quiet", "-q", count=True,
     help="-q: only a line per epoch, no progress bar or lines; -qq: nothing but errors and the result.")]

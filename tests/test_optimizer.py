@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from textrnn.training import make_optimizer
+from textrnn.optimizers import make_optimizer
 
 
 @pytest.mark.parametrize("name,cls", [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)])

@@ -83,6 +83,8 @@ def classify(
     encoding_errors: opt.EncodingErrors = "strict",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
+    save_every: opt.SaveEvery = 0,
+    save_every_minutes: opt.SaveEveryMinutes = 0.0,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -96,7 +98,7 @@ def classify(
 
     from ..progress import RichProgress
     from ..render.classify import truncation_note
-    from .train import render_summary, train_config
+    from .train_common import render_summary, train_config
 
     fmt, layout = split_format(data_format)
 
@@ -115,7 +117,7 @@ def classify(
                                      label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,
                         train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     weight_decay, layer_lr_decay, gradual_unfreeze),
+                                     save_every, save_every_minutes, weight_decay, layer_lr_decay, gradual_unfreeze),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
                         encoder=encoder or None, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
                         resume=resume, started=STARTED)

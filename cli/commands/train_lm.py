@@ -58,6 +58,8 @@ def lm(
     split: opt.Split = "train",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
+    save_every: opt.SaveEvery = 0,
+    save_every_minutes: opt.SaveEveryMinutes = 0.0,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -69,7 +71,7 @@ def lm(
     from textrnn.tasks import lm as task
 
     from ..progress import RichProgress
-    from .train import render_summary, train_config
+    from .train_common import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "dropout": dropout, "embedding_dropout": embedding_dropout,
@@ -77,7 +79,8 @@ def lm(
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
-                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience),
+                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every,
+                                     save_every_minutes),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         init=init, started=STARTED)

@@ -15,15 +15,14 @@ from textrnn.data.classify import (Encoded, bucket_batches, check_classes, colla
 from textrnn.data.corpus import token_lists
 from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
-from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
+from textrnn.errors import ConfigError, InputError, UnknownNameError
 from textrnn.ranges import check_fields
 from textrnn.tasks import defaults
-from textrnn.tasks.common import (build_vocab, check_resume, check_task, load_for, locks_output, prepare_output,
-                                  record_run, resume_saved)
-from textrnn.tasks.lm import TrainResult
+from textrnn.tasks.common import build_vocab, load_for, locks_output
+from textrnn.tasks.pipeline import Fit, TrainResult, network, run_training, start, too_few_to_split
 from textrnn.text import get_tokenizer
 from textrnn.text.normalize import clip
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig
 
 TASK = "classify"
 TRAINING = defaults.CLASSIFY  # the default training settings, as the CLI's
@@ -77,14 +76,8 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
     started = started or time.time()
-    import torch
-
-    output = prepare_output(out_dir, overwrite, resume)
-    out = output.path
-    if resume:
-        check_resume(out, training, asdict(data), model)
+    output, saved = start(out_dir, TASK, overwrite, resume, training, asdict(data), model)
     source = _source(corpus)
-    saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
         data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
     encoders = [] if encoder is None else [encoder] if isinstance(encoder, (str, Path)) else list(encoder)
@@ -111,22 +104,20 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    net = _network(saved, training, vectors, out / "resume" if resume else None,
-                   [transfer.lm_weights(path) for path in encoders] if lm else None)
+    net = _network(saved, training, vectors, [transfer.lm_weights(path) for path in encoders] if lm else None)
     subwords = net.config.subwords
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
                         subwords, data.truncate)
     valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids,
                         subwords, data.truncate)
 
-    trainer = Trainer(training, Monitor("macro_f1", "max", tie_break="loss"), out, callbacks)
     meta = {"corpus": _name(source), "valid": _name(_source(valid)) if valid is not None else
             f"{data.valid_fraction:.0%} of corpus, stratified (seed {training.seed})",
             "text_column": examples.text_column, "label_column": examples.label_column, "layout": examples.layout,
             "train_examples": len(train_data), "valid_examples": len(valid_data),
             "label_counts": {lab: counts[lab] for lab in labels}, "train_tokens": int(train_data.ids.numel()),
             "truncated": {"train": train_data.truncated, "valid": valid_data.truncated},
-            "data": asdict(data), "train": asdict(training), "device": trainer.device}
+            "data": asdict(data)}
     if vectors is not None:
         meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
     if lm is not None:
@@ -137,7 +128,6 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
                                            "val_ppl": lms[1].metrics.get("val_ppl")}
     if resume:
         meta = {**saved.training, **meta}
-    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
     reports: dict[str, dict] = {}
 
     def evaluate_valid(m) -> dict[str, float]:
@@ -145,29 +135,22 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         reports["last"] = report(valid_data.labels.tolist(), probs.argmax(1).tolist(), labels)
         return {"loss": nll(probs, valid_data.labels), **epoch_metrics(reports["last"])}
 
-    def save_best(m, record) -> None:
-        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
-        saved.metrics = {**{k: v for k, v in record.items() if k.startswith("val_")},
-                         "valid_per_class": reports["last"]["per_class"]}
-        output.save_model(m, saved)
+    def best_metrics(record) -> dict[str, Any]:
+        return {**{k: v for k, v in record.items() if k.startswith("val_")},
+                "valid_per_class": reports["last"]["per_class"]}
+
+    def summary(state) -> dict[str, Any]:
+        best = state.history[state.best_epoch - 1] if state.best_epoch else {}
+        return {"labels": ", ".join(labels), "best_val_accuracy": best.get("val_accuracy"),
+                "max_length": data.max_length, "truncated_texts": train_data.truncated + valid_data.truncated}
 
     def epoch_batches(epoch: int) -> Iterator[dict]:
         for rows in bucket_batches(train_data.lengths, training.batch_size, training.seed * 1009 + epoch):
             yield collate(train_data, rows)
 
-    with torch.enable_grad():  # even if an inference runner in this process turned gradients off
-        state = trainer.fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
-                            save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                            resume=resume, save_start=not output.replacing)
-    trainer.finish()
-    run_seconds = record_run(out, state, started)
-    best = state.history[state.best_epoch - 1] if state.best_epoch else {}
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_macro_f1": state.best,
-                                            "seconds": state.elapsed, "run_seconds": run_seconds,
-                                            "labels": ", ".join(labels),
-                                            "best_val_accuracy": best.get("val_accuracy"),
-                                            "max_length": data.max_length,
-                                            "truncated_texts": train_data.truncated + valid_data.truncated})
+    fit = Fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
+              Monitor("macro_f1", "max", tie_break="loss"), meta, best_metrics, summary)
+    return run_training(output, saved, fit, training, callbacks, resume, started)
 
 
 _MODEL_DATA = ("max_length", "truncate", "fold_digits")  # data options that the saved model needs at inference
@@ -182,8 +165,7 @@ def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig
     check_classes(examples.labels, _name(source))
     train_idx, valid_idx = stratified_split(examples.labels, data.valid_fraction, seed)
     if not valid_idx or not train_idx:
-        raise InputError(f"{_name(source)}: {len(examples)} rows are too few for a validation split",
-                         hint="add rows, or give --valid FILE")
+        raise too_few_to_split(_name(source), len(examples), "rows")
     return ((examples.tokens.select(train_idx), [examples.labels[i] for i in train_idx]),
             (examples.tokens.select(valid_idx), [examples.labels[i] for i in valid_idx]))
 
@@ -221,37 +203,21 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
                             tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=order), vectors
 
 
-def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, resume_dir: Path | None, lm_states=None):
-    """The classifier, seeded (the same seed gives the same initial weights), with word vectors or the language
-    models' encoders copied in (the forward one's, then a pair's backward one's), or the weights of the run being resumed loaded. One too large for the memory
-    is refused before it is allocated."""
-    from textrnn.models import build_model
-
-    seed_everything(training.seed)
-    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
+def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, lm_states=None):
+    """The classifier (pipeline.network), with word vectors or the language models' encoders copied in (the
+    forward one's, then a pair's backward one's). A resumed run's weights are loaded by the pipeline."""
+    net = network(saved, training)
     if vectors is not None:
         from textrnn.embeddings import init_embedding
 
         init_embedding(net.embedding.weight, vectors)
     for prefix, lm_state in zip(("", "backward_"), lm_states or ()):
         transfer.copy_encoder(net, lm_state, prefix)
-    if resume_dir is not None:
-        net.load_state_dict(checkpoint.load(resume_dir)[0].state_dict())
     return net
 
 
 def _tokens(ds, fold: bool) -> Iterator[list[str]]:
     return (fold_digits(tokens) for tokens in token_lists(ds)) if fold else token_lists(ds)
-
-
-def _resumed(out: Path) -> checkpoint.Saved:
-    if (out / checkpoint.CONFIG).is_file():
-        check_task(out, TASK)
-    if not (out / "resume" / checkpoint.CONFIG).is_file():
-        raise TrainingError(f"nothing to resume in {out}: it has no resume/ state",
-                            hint="start without --resume (add --overwrite to replace the directory)")
-    check_task(out / "resume", TASK)
-    return resume_saved(out)
 
 
 # Scoring -----------------------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from textrnn.ranges import check, check_fields
 from textrnn.tasks import defaults
 from textrnn.tasks.lm_generate import (PREDICT_BATCH, GenerateConfig, Generation, beam_tokens, generate_batch,
                                       generate_batch_size, in_batches, run_prompts, sample_steps, stop_ids, token_strings)
-from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
-                                  resume_saved)
+from textrnn.tasks.common import build_vocab, load_for, locks_output
+from textrnn.tasks.pipeline import Fit, TrainResult, network, run_training, start, too_few_to_split
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.normalize import clip, is_blank
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig, pick_device
 
 TASK = "lm"
 TRAINING = defaults.LM  # the default training settings, as the CLI's
@@ -47,13 +47,6 @@ class LMDataConfig:
 
     def __post_init__(self) -> None:
         check_fields(self, "min_freq", "max_vocab", "bptt", "valid_fraction")
-
-
-@dataclass
-class TrainResult:
-    path: Path
-    history: list[dict[str, Any]] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def stream_loss(model, data, bptt: int, known_only: bool = False) -> tuple[float, int]:
@@ -91,21 +84,16 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
     started = started or time.time()
-    from textrnn.models import build_model
     from textrnn.models.language_model import LanguageModelConfig
 
     base = transfer.read_lm(init, "--init") if init is not None and not resume else None
     if base is not None:
         transfer.check_tokenizer(base, transfer.asked_tokenizer(data), init)
         transfer.check_arch(base.model_config, model or {}, init)
-    output = prepare_output(out_dir, overwrite, resume)
-    out = output.path
-    if resume:
-        check_resume(out, training, asdict(data), model)
-    resumed = resume_saved(out) if resume else None
+    output, resumed = start(out_dir, TASK, overwrite, resume, training, asdict(data), model)
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
-    start = base or resumed  # the tokenizer of the model this run starts from, or continues
-    tokenizer = start.tokenizer("text") if start else \
+    begun = base or resumed  # the tokenizer of the model this run starts from, or continues
+    tokenizer = begun.tokenizer("text") if begun else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
 
@@ -124,8 +112,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         model_config = LanguageModelConfig(vocab_size=len(vocab), **_new_arch(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
                                  tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
-    seed_everything(training.seed)  # the initial weights depend on the seed too
-    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
+    net = network(saved, training)
     if base is not None:
         net.load_state_dict(transfer.grown_lm_state(transfer.lm_weights(init), base.model_config, len(added)))
     backward = saved.model_config.get("backward", False)
@@ -143,30 +130,16 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             metrics["bpc"] = loss / math.log(2)
         return metrics
 
-    trainer = Trainer(training, Monitor("loss", "min"), out, callbacks)
     meta = {"corpus": str(source.path),
             "valid": str(getattr(valid, "path", valid)) if valid else f"{data.valid_fraction:.0%} of corpus",
             "train_tokens": int(train_data.numel()), "valid_tokens": int(valid_stream.numel()),
-            "data": asdict(data), "train": asdict(training), "device": trainer.device}
+            "data": asdict(data)}
     if base is not None:
         meta["init"] = {"path": str(init), "corpus": base.training.get("corpus"), "words_added": len(added),
                         "val_ppl_before": base.metrics.get("val_ppl")}
-    if resume:
-        net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
-    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
-
-    def save_best(m, record) -> None:
-        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
-        saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
-        output.save_model(m, saved)
-
-    state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt),
-                        evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                        resume=resume, save_start=not output.replacing)
-    trainer.finish()
-    run_seconds = record_run(out, state, started)
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
-                                            "seconds": state.elapsed, "run_seconds": run_seconds})
+    fit = Fit(net, lambda epoch: windows(train_data, data.bptt), num_windows(train_data, data.bptt), evaluate,
+              Monitor("loss", "min"), meta)
+    return run_training(output, saved, fit, training, callbacks, resume, started)
 
 
 def _new_arch(model: dict[str, Any]) -> dict[str, Any]:
@@ -196,8 +169,7 @@ def _train_valid(source: Source, valid, tokenizer, fraction: float, seed: int):
     if valid is not None:
         return tokens, tokenize_corpus(load_corpus(valid), "text", tokenizer)
     if len(tokens) < 2:
-        raise InputError(f"{source.path}: the corpus has one example; a validation split needs two or more",
-                         hint="add text, or give --valid FILE")
+        raise too_few_to_split(str(source.path), len(tokens), "examples")
     train_idx, valid_idx = split_examples(len(tokens), fraction, seed)
     return tokens.select(train_idx), tokens.select(valid_idx)
 
