@@ -15,6 +15,9 @@ Lowercase = Annotated[bool, typer.Option("--lowercase", help="Lowercase text bef
 EncodingErrors = Annotated[str, typer.Option(
     "--encoding-errors", help="On invalid UTF-8: 'strict' stops and names the line; 'replace' uses U+FFFD and warns.")]
 Split = Annotated[str, typer.Option("--split", help="For hf:NAME data: which split to read.")]
+Streaming = Annotated[bool, typer.Option(
+    "--streaming", help="For hf:NAME data: stream the rows into textrnn's corpus cache as they arrive (flat "
+                        "memory; datasets keeps no copy of its own).")]
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
 
 

@@ -81,6 +81,7 @@ def classify(
     min_freq: opt.MinFreq = 1,
     max_vocab: opt.MaxVocab = 30_000,
     encoding_errors: opt.EncodingErrors = "strict",
+    streaming: opt.Streaming = False,
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
@@ -103,7 +104,7 @@ def classify(
     fmt, layout = split_format(data_format)
 
     def source(path: str) -> Source:
-        return Source(path, format=fmt, errors=encoding_errors)
+        return Source(path, format=fmt, errors=encoding_errors, streaming=streaming)
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,

@@ -56,6 +56,7 @@ def lm(
     documents: Annotated[bool, typer.Option(help="Treat each .txt file as one example (default: each line).")] = False,
     encoding_errors: opt.EncodingErrors = "strict",
     split: opt.Split = "train",
+    streaming: opt.Streaming = False,
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
@@ -78,7 +79,8 @@ def lm(
              "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights, "backward": backward}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
-    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
+    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
+                               streaming=streaming), output, model, data,
                         train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every,
                                      save_every_minutes),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
