@@ -6,7 +6,7 @@ figures measured, by scripts/build-bundled-models.sh.
   SST-2's GLUE phrases for training and the 872 dev sentences held out) into --out/data.
 - imdb-lm: a 2-layer LSTM language model (adaptive softmax) trained on the text of the IMDB training split
   only: no held-out review is read before testing; imdb-lm-bwd: its backward twin (`--backward`), for a
-  paired classifier; sst-lm: that model adapted to the SST-2 phrases' text
+  paired classifier (sst-lm-bwd: the twin adapted as sst-lm is); sst-lm: that model adapted to the SST-2 phrases' text
   (`train lm --init`).
 - each classifier stops early on validation carved from its own training data: for IMDB a stratified 10%
   of the training file (seeded), for SST-2 10% of the training sentences with every phrase inside them left
@@ -43,6 +43,9 @@ LM_MORE = ("textrnn train lm {data}/imdb-lm.txt -o {out}/imdb-lm5 --init {out}/i
 SST_LM = ("textrnn train lm {data}/sst2-text.txt -o {out}/sst-lm --init {out}/imdb-lm --epochs 2 --optimizer adam "
           "--lr 1e-3 --dropout 0.1 --embedding-dropout 0.05 --output-dropout 0.1 --bptt 70 --batch-size 64 "
           "--valid-fraction 0.05 --seed 1")
+# The backward IMDB model adapted to the same text, so that the pair shares one vocabulary.
+SST_LM_BWD = SST_LM.replace("-o {out}/sst-lm ", "-o {out}/sst-lm-bwd ").replace("--init {out}/imdb-lm ",
+                                                                             "--init {out}/imdb-lm-bwd ")
 FINE_TUNE = "{encoders} --pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --seed 1"
 SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embedding-size 256 --no-bidirectional "
            "--pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --max-vocab 24000 --min-freq 3 --seed 1")
@@ -59,6 +62,10 @@ RUNS = {
     "sst2-ulm-unfreeze-discr": ("sst2-train", "sst-lm", f"{SST} --gradual-unfreeze --layer-lr-decay 2.6",
                                 ["sst2-dev"]),
     "sst2-ulm-gentle": ("sst2-train", "sst-lm", SST_GENTLE, ["sst2-dev"]),
+    "sst2-ulm-unfreeze-8": ("sst2-train", "sst-lm", f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"),
+                            ["sst2-dev"]),
+    "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
+                        f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"), ["sst2-dev"]),
     "imdb-ulm": ("imdb-train", "imdb-lm", IMDB, ["imdb-valid"]),
     "imdb-ulm-lm5": ("imdb-train", "imdb-lm5", IMDB.replace("--epochs 5", "--epochs 4"), ["imdb-valid"]),
     # ULMFiT's forward and backward language models in one paired classifier; each epoch costs two.
@@ -66,7 +73,8 @@ RUNS = {
                         ["imdb-valid"]),
 }
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
-CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle"],
+CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle",
+                    "sst2-ulm-unfreeze-8", "sst2-ulm-paired"],
            "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
 
@@ -133,6 +141,9 @@ def main() -> None:
         figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
     if "sst-lm" in wanted:
         figures.update(language_model("sst-lm", SST_LM, data, out))
+    if "sst-lm-bwd" in wanted:
+        figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
+        figures.update(language_model("sst-lm-bwd", SST_LM_BWD, data, out))
     names = args.only or list(RUNS)
     for name in names:
         figures.update(classifier(name, data, out))
