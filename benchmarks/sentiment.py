@@ -66,6 +66,8 @@ RUNS = {
                             ["sst2-dev"]),
     "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
                         f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"), ["sst2-dev"]),
+    "sst2-ulm-paired-10": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
+                           f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 10"), ["sst2-dev"]),
     "imdb-ulm": ("imdb-train", "imdb-lm", IMDB, ["imdb-valid"]),
     "imdb-ulm-lm5": ("imdb-train", "imdb-lm5", IMDB.replace("--epochs 5", "--epochs 4"), ["imdb-valid"]),
     # ULMFiT's forward and backward language models in one paired classifier; each epoch costs two.
@@ -74,7 +76,7 @@ RUNS = {
 }
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
 CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle",
-                    "sst2-ulm-unfreeze-8", "sst2-ulm-paired"],
+                    "sst2-ulm-unfreeze-8", "sst2-ulm-paired", "sst2-ulm-paired-10"],
            "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
 
