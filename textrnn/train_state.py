@@ -40,10 +40,10 @@ class TrainState:
 
 
 def _map(fn, state):
-    """`fn` applied to each tensor of a recurrent state: None, a tensor (GRU, RNN) or a tuple (LSTM's h, c)."""
-    if state is None:
-        return None
-    return tuple(fn(s) for s in state) if isinstance(state, (tuple, list)) else fn(state)
+    """`fn` applied to each tensor of a recurrent state (cells.map_state), or None for none."""
+    from textrnn.models.cells import map_state
+
+    return None if state is None else map_state(fn, state)
 
 
 def carried(model):

@@ -58,10 +58,13 @@ def _source_key(source: Source) -> str | None:
     """A key for a local file or folder; None for stdin (never cached)."""
     if source.path == "-":
         return None
-    p = Path(source.path).resolve()
+    return _key("rows", asdict(source), _stamp(Path(source.path).resolve()))
+
+
+def _stamp(p: Path) -> list[tuple[str, int, int]]:
+    """Path, size and modification time of a file, or of every file under a folder: a change reads it again."""
     files = sorted(p.rglob("*")) if p.is_dir() else [p]
-    stamp = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
-    return _key("rows", asdict(source), stamp)
+    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
 
 
 def load_corpus(source: Source | str) -> "datasets.Dataset":
@@ -221,15 +224,14 @@ def _stream_hub(source: Source) -> "datasets.Dataset":
     """`hf:NAME[:CONFIG]` read with datasets' streaming: the rows go into the corpus cache as they arrive
     (memory stays flat, and datasets keeps no copy of its own), written once per name, config and split (for
     a local folder: per its files' sizes and times). Values become text as a file's would (numbers as
-    written, nested ones as JSON, a ClassLabel's numbers as its names). Delete the cache (TEXTRNN_CACHE) to read a changed remote dataset again."""
+    written, nested ones as JSON, a ClassLabel's numbers as its names). Delete the cache (TEXTRNN_CACHE) to
+    read a changed remote dataset again."""
     import datasets
 
     from textrnn.data.sources import as_text
 
     name, config = _hub_name(source)
-    local = Path(name)
-    stamp = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(local.rglob("*")) if f.is_file()] \
-        if local.exists() else []
+    stamp = _stamp(Path(name).resolve()) if Path(name).exists() else []
     path = cache_dir() / f"rows-{_key('hub-stream', name, config, source.split, stamp)}.arrow"
     if not path.exists():
         rows = _load_hub(source, streaming=True)
