@@ -71,6 +71,8 @@ CLASSIFY_DATA = {
 TRANSLATE_CANDIDATES = {
     "old-lr1e-3-bleu-every-epoch": "--lr 1e-3 --epochs 10 --patience 3 --monitor bleu --valid-bleu 500",
     "lr2e-3-6ep-p1": "--lr 2e-3 --epochs 6 --patience 1 --monitor loss --valid-bleu 500",
+    # Input feeding makes the decoder run step by step; without it, training runs the decoder fused.
+    "no-input-feed": "--lr 2e-3 --epochs 6 --patience 1 --monitor loss --valid-bleu 500 --no-input-feed",
 }
 TRANSLATE_DATA = {"eng-fra-5k": lambda out: fra_slice(out)}
 # The candidate each task's defaults (textrnn/tasks/defaults.py) were taken from, and what they change in it:

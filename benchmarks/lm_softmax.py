@@ -6,8 +6,8 @@ for validation. Both train a 2-layer LSTM of 200 units, BPTT 35, batch 20, SGD a
 clipped to 0.25, for the same tokens (one epoch by default), through `textrnn.tasks.lm.train`: the full
 softmax with tied weights (textrnn's default), and the adaptive softmax (untied; an adaptive softmax has no
 single output matrix to tie), with the cutoffs given (default 2,000 and 10,000: a head of the 2,000 commonest
-words, about 80% of the tokens, then clusters of the next 8,000 and of the rest, each with vectors 4 times
-smaller than the one before; textrnn's default_cutoffs).
+words, most of the tokens (head_share), then clusters of the next 8,000 and of the rest, each cluster's
+vectors 4 times smaller than the one before it).
 
 The two run in two processes that take turns, one step each (_lockstep.py), so that they share whatever else
 loads the machine; each one's tokens/s counts only its own steps.

@@ -15,7 +15,25 @@ Lowercase = Annotated[bool, typer.Option("--lowercase", help="Lowercase text bef
 EncodingErrors = Annotated[str, typer.Option(
     "--encoding-errors", help="On invalid UTF-8: 'strict' stops and names the line; 'replace' uses U+FFFD and warns.")]
 Split = Annotated[str, typer.Option("--split", help="For hf:NAME data: which split to read.")]
+Streaming = Annotated[bool, typer.Option(
+    "--streaming", help="For hf:NAME data: stream the rows into textrnn's corpus cache as they arrive (flat "
+                        "memory; datasets keeps no copy of its own).")]
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
+
+
+def _use_threads(threads: Optional[int]) -> Optional[int]:
+    """Applied as the options are read, so before the command's work starts (the one place the CLI sets it)."""
+    if threads is not None:
+        from textrnn.devices import set_threads
+
+        set_threads(threads)
+    return threads
+
+
+Threads = Annotated[Optional[int], typer.Option(
+    "--threads", callback=_use_threads,
+    help="CPU threads for PyTorch (and at most this many tokenizing processes). Default: PyTorch's, one per "
+         "core, or OMP_NUM_THREADS. Give 1 to each of several jobs sharing a machine.")]
 
 # Labelled data, read the same way by `train classify` and `evaluate`.
 DataFormat = Annotated[str, typer.Option(
@@ -73,6 +91,11 @@ MinFreq = Annotated[int, typer.Option("--min-freq", help="Keep tokens seen at le
 MaxVocab = Annotated[int, typer.Option("--max-vocab", help="Largest vocabulary, specials included.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted training in --output.")]
+SaveEvery = Annotated[int, typer.Option(
+    "--save-every", help="Also save the state for --resume every N training steps inside an epoch (0: at epoch "
+                         "ends only). --resume then goes on from the step saved.")]
+SaveEveryMinutes = Annotated[float, typer.Option(
+    "--save-every-minutes", help="Also save the state for --resume every M minutes inside an epoch (0: off).")]
 Quiet = Annotated[int, typer.Option(
     "--quiet", "-q", count=True,
     help="-q: only a line per epoch, no progress bar or lines; -qq: nothing but errors and the result.")]

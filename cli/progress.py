@@ -23,6 +23,10 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def _threads(n: int) -> str:
+    return "1 thread" if n == 1 else f"{n} threads"
+
+
 def _epoch_range(first: int, last: int) -> str:
     return f"epoch {first}" if first == last else f"epochs {first}-{last}"
 
@@ -48,7 +52,8 @@ class RichProgress(Callback):
     def on_train_start(self, info: dict) -> None:
         self.epochs = info["epochs"]
         self.steps_per_epoch = info["steps_per_epoch"]
-        err.print(f"training on {info['device']}: {info['parameters']:,} parameters, "
+        where = f"cpu ({_threads(info['threads'])})" if info["device"] == "cpu" else info["device"]
+        err.print(f"training on {where}: {info['parameters']:,} parameters, "
                   f"{info['steps_per_epoch']:,} steps per epoch, {_epoch_range(info['start_epoch'], self.epochs)}",
                   style="dim" if err.is_terminal else None)
         self.progress = Progress(

@@ -7,6 +7,10 @@ Every file is `label<TAB>text` with the labels `neg` and `pos`:
 - imdb-train.tsv, imdb-valid.tsv: imdb/train.jsonl split once, stratified, 10% held out (seed 13);
   imdb-lm.txt: the text of imdb-train.tsv, one review per line, for language-model pretraining.
 - sst2-phrases.tsv: GLUE's phrase-level SST-2 training set (no dev or test sentence in it);
+  sst2-train.tsv, sst2-valid.tsv: the same phrases split for model selection without leakage: 10% of the
+  training sentences (the phrases of 10+ tokens that are part of no longer phrase, seed 13) are held out, and
+  every phrase inside one of them is left out of sst2-train.tsv, so no part of a validation sentence is
+  trained on (a random split of the phrases would put most of each validation sentence in training);
   sst2-dev.tsv: the 872 dev sentences (stsa.binary.dev), never trained on; sst2-text.txt: the text of
   sst2-phrases.tsv, one phrase per line, to adapt the IMDB language model to SST's text.
 - uci-train.tsv, uci-test.tsv: the Amazon, Yelp and IMDB sentences of UCI's collection, each file split
@@ -72,6 +76,21 @@ def sst2(data: Path) -> tuple[list, list]:
     return train, [(LABELS[line[0]], line[2:].strip()) for line in dev]
 
 
+def sentences_apart(rows: list[tuple[str, str]], fraction: float = 0.1,
+                    min_tokens: int = 10) -> tuple[list, list]:
+    """SST's phrases split by sentence: a seeded `fraction` of the maximal phrases (at least `min_tokens`
+    tokens, inside no longer phrase: the treebank's sentences) for validation, and for training every phrase
+    that is not a span of one of them."""
+    tokens = [tuple(text.split()) for _, text in rows]
+    inner = {t[i:j] for t in tokens if len(t) > min_tokens
+             for i in range(len(t)) for j in range(i + min_tokens, len(t) + 1) if j - i < len(t)}
+    sentences = [i for i, t in enumerate(tokens) if len(t) >= min_tokens and t not in inner]
+    held = set(random.Random(SEED).sample(sentences, round(fraction * len(sentences))))
+    spans = {tokens[i][a:b] for i in held for a in range(len(tokens[i])) for b in range(a + 1, len(tokens[i]) + 1)}
+    train = [row for row, t in zip(rows, tokens) if t not in spans]
+    return train, [rows[i] for i in sorted(held)]
+
+
 def uci(data: Path) -> tuple[list, list]:
     train, test = [], []
     for name in ("amazon_cells_labelled.txt", "yelp_labelled.txt", "imdb_labelled.txt"):
@@ -94,8 +113,9 @@ def main(out: Path) -> None:
     imdb_train, imdb_valid = imdb(data)
     sst_train, sst_dev = sst2(data)
     uci_train, uci_test = uci(data)
+    sst_fit, sst_valid = sentences_apart(sst_train)
     files = {"imdb-train.tsv": imdb_train, "imdb-valid.tsv": imdb_valid, "sst2-phrases.tsv": sst_train,
-             "sst2-dev.tsv": sst_dev, "uci-train.tsv": uci_train, "uci-test.tsv": uci_test}
+             "sst2-train.tsv": sst_fit, "sst2-valid.tsv": sst_valid, "sst2-dev.tsv": sst_dev, "uci-train.tsv": uci_train, "uci-test.tsv": uci_test}
     for name, rows in files.items():
         write(out / name, rows)
     for name, rows in {"imdb-lm.txt": imdb_train, "sst2-text.txt": sst_train}.items():  # unlabelled text

@@ -155,3 +155,37 @@ def test_a_reader_finishing_the_swap_in_its_window_does_not_break_the_writer(tmp
     replace_dir(_new(target, "new"), target)
     assert (target / "f.txt").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_remove_dir_killed_while_deleting_leaves_no_half_directory(tmp_path, monkeypatch):
+    """A training's end removes resume/: killed halfway through the deletion, no half of it is left under its
+    name (where --resume would find a model with its weights gone); what is aside goes once the process has."""
+    target = _dir(tmp_path, "resume", "state")
+    (target / "g.txt").write_text("more")
+    real = atomic_dir.shutil.rmtree
+
+    def killed_halfway(path, *args, **kwargs):
+        if Path(path).exists():
+            (Path(path) / "f.txt").unlink()
+            raise SystemExit("killed")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic_dir.shutil, "rmtree", killed_halfway)
+    with pytest.raises(SystemExit):
+        atomic_dir.remove_dir(target)
+    monkeypatch.undo()
+    assert not target.exists()
+    aside = tmp_path / f".resume.old-{os.getpid()}"
+    assert sorted(p.name for p in aside.iterdir()) == ["g.txt"]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    aside.rename(tmp_path / f".resume.old-{dead.stdout.strip()}")  # as left by a process that is gone
+    recover(target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_dir_removes_the_directory_and_nothing_beside_it(tmp_path):
+    target = _dir(tmp_path, "resume", "state")
+    _dir(tmp_path, "other", "kept")
+    atomic_dir.remove_dir(target)
+    atomic_dir.remove_dir(target)  # already gone: nothing to do
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]

@@ -81,6 +81,8 @@ def test_generate_beam_finds_the_likelier_continuation_greedy_misses(cli, bigram
         return json.loads(result.stdout)["continuation"].split()
 
     assert continuation("--greedy") == GREEDY
+    assert continuation("--beam", "1") == GREEDY  # one beam is greedy search, whatever the seed
+    assert continuation("--beam", "1", "--seed", "7") == GREEDY
     assert continuation("--beam", "3") == BEST
 
 

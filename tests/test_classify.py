@@ -304,8 +304,10 @@ def test_help_shows_an_example_and_the_classification_options(cli):
         assert option in result.stdout, option
 
 
-def test_hf_dataset_with_class_labels_trains(cli, tmp_path):
-    """`hf:` data: a local dataset saved by `datasets`, its integer labels named by a ClassLabel feature."""
+@pytest.mark.parametrize("streaming", [[], ["--streaming"]])
+def test_hf_dataset_with_class_labels_trains(cli, tmp_path, streaming):
+    """`hf:` data: a local dataset saved by `datasets`, its integer labels named by a ClassLabel feature; read
+    whole or streamed into the corpus cache."""
     import datasets
 
     rows = _messages(60)
@@ -315,10 +317,13 @@ def test_hf_dataset_with_class_labels_trains(cli, tmp_path):
                                     features=features)
     (tmp_path / "ds").mkdir()
     ds.to_parquet(str(tmp_path / "ds" / "train.parquet"))
-    result = cli("train", "classify", f"hf:{tmp_path / 'ds'}", "-o", str(tmp_path / "m"), "--epochs", "1", *TINY)
+    result = cli("train", "classify", f"hf:{tmp_path / 'ds'}", "-o", str(tmp_path / "m"), "--epochs", "1", *TINY,
+                 *streaming, env={"TEXTRNN_CACHE": str(tmp_path / "cache")})
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["labels"] == ["ham", "spam"] and config["training"]["text_column"] == "sms"
+    streamed_rows = list((tmp_path / "cache" / "corpora").glob("rows-*.arrow"))  # only streaming writes rows
+    assert bool(streamed_rows) == bool(streaming)
 
 
 def test_prediction_tables_in_a_narrow_terminal(model):

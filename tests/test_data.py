@@ -138,3 +138,35 @@ def test_hub_loader_reads_a_local_dataset_folder(tmp_path):
         "\n".join(json.dumps({"text": t, "label": l}) for t, l in [("good", "pos"), ("bad", "neg")]), encoding="utf-8")
     ds = load_corpus(Source(f"hf:{folder}", split="train"))
     assert ds["text"] == ["good", "bad"]
+
+
+def test_streamed_hub_dataset_is_written_to_the_cache_once_and_read_as_loaded(tmp_path, monkeypatch):
+    """`--streaming`: a local dataset read with datasets' streaming gives the rows the plain load gives (a
+    ClassLabel's names, numbers as text), from the corpus cache; a changed folder is read again."""
+    import datasets
+
+    monkeypatch.setenv("TEXTRNN_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["neg", "pos"]),
+                                  "stars": datasets.Value("int32")})
+    datasets.Dataset.from_dict({"text": ["good", "bad", "fine"], "label": [1, 0, 1], "stars": [5, 1, 4]},
+                               features=features).to_parquet(str(folder / "train.parquet"))
+    streamed = load_corpus(Source(f"hf:{folder}", streaming=True))
+    assert streamed["text"] == ["good", "bad", "fine"]
+    assert streamed["label"] == ["pos", "neg", "pos"] and streamed["stars"] == ["5", "1", "4"]
+    cached = sorted((tmp_path / "cache" / "corpora").glob("rows-*.arrow"))
+    assert len(cached) == 1
+    assert load_corpus(Source(f"hf:{folder}", streaming=True))["text"] == ["good", "bad", "fine"]
+    assert sorted((tmp_path / "cache" / "corpora").glob("rows-*.arrow")) == cached  # read from the cache
+    datasets.Dataset.from_dict({"text": ["new"], "label": [0], "stars": [2]},
+                               features=features).to_parquet(str(folder / "train.parquet"))
+    assert load_corpus(Source(f"hf:{folder}", streaming=True))["label"] == ["neg"]
+
+
+def test_streamed_hub_name_offline_fails_with_one_clear_error(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(HubError, match="cannot load Hugging Face dataset 'someone/no-such-dataset'"):
+        load_corpus(Source("hf:someone/no-such-dataset", streaming=True))

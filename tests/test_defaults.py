@@ -36,6 +36,22 @@ def test_cli_and_library_share_the_defaults(task):
     assert shown["lr"] in (None, library.lr)  # None: the optimizer's rate, below
 
 
+@pytest.mark.parametrize("task,config", [("lm", "textrnn.models.language_model.LanguageModelConfig"),
+                                         ("classify", "textrnn.models.classifier.ClassifierConfig")])
+def test_cli_and_library_share_the_dropouts(task, config):
+    """A model trained from Python gets the dropouts `textrnn train` gives it (None in the CLI: not given)."""
+    import dataclasses
+    import importlib
+
+    module, name = config.rsplit(".", 1)
+    fields = {f.name: f.default for f in dataclasses.fields(getattr(importlib.import_module(module), name))}
+    shown = _cli_defaults(task)
+    dropouts = [key for key in fields if key.endswith("dropout") and shown.get(key) is not None]
+    assert dropouts
+    for key in dropouts:
+        assert shown[key] == fields[key] or (fields[key] is None and shown[key] == shown["dropout"]), key
+
+
 def test_the_language_model_learning_rate_follows_the_optimizer():
     assert (defaults.LM.optimizer, defaults.LM.lr) == ("sgd", 20.0)
     assert defaults.training("lm").lr == 20.0

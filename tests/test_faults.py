@@ -139,3 +139,68 @@ def test_ctrl_c_during_the_swap_names_a_directory_that_exists(tmp_path, corpus, 
     assert checkpoint.read_config(out)["training"]["best_epoch"] >= 2
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert (out / "resume" / "trainer.json").is_file()  # what --resume reads (its run: the SIGKILL test)
+
+
+def _resume_stamp(out: Path) -> tuple[int, int] | None:
+    try:
+        stat = (out / "resume" / "trainer.json").stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def _kill_after_a_save(proc: subprocess.Popen, out: Path, delay: float) -> None:
+    """SIGKILL `delay` seconds after the process saved its resume state once (it is in its steps by then)."""
+    before, deadline = _resume_stamp(out), time.time() + 240
+    while time.time() < deadline and proc.poll() is None and _resume_stamp(out) in (before, None):
+        time.sleep(0.005)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+
+
+def _saved_position(out: Path) -> tuple[int, int]:
+    """(epochs done, steps of the next epoch) of the resume state; (0, 0) without one."""
+    file = out / "resume" / "trainer.json"
+    if not file.is_file():
+        return (0, 0)
+    state = json.loads(file.read_text())["state"]
+    return state["epoch"], state.get("step", 0)
+
+
+@pytest.mark.slow
+def test_sigkill_while_saving_every_step_never_leaves_a_directory_that_fails(tmp_path, quick_env, cli):
+    """--save-every 1: a save at every step, so many kills land in one (each comes a random moment after the
+    process's first save: in its steps). After each kill the directory loads
+    (`textrnn info`, checkpoint.load), the saved position never goes back, and --resume goes on from it; the
+    finished run has the uninterrupted run's weights."""
+    from safetensors.torch import load_file
+
+    seed = int(os.environ.get("TEXTRNN_FAULT_SEED", time.time_ns() % 10**6))
+    rng = random.Random(seed)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(LM_TEXT * 30, encoding="utf-8")  # 60 steps an epoch: six kills leave most of the run
+    out, seen, position = tmp_path / "m", 0, (0, 0)
+    for k in range(6):
+        resume = ("--resume",) if (out / "resume").exists() else ("--overwrite",) if out.exists() else ()
+        delay = rng.uniform(0.0, 1.0)
+        proc = _start(corpus, out, quick_env, "--save-every", "1", *resume)
+        _kill_after_a_save(proc, out, delay)
+        assert proc.returncode == -signal.SIGKILL, (seed, k, proc.returncode)  # the run was not over
+        note = f"seed {seed}, kill {k + 1} after {delay:.2f}s"
+        seen = _check_after_kill(out, seen, note)
+        if (out / checkpoint.CONFIG).exists():
+            info = cli("info", str(out))
+            assert info.exit_code == 0, (note, info.stderr)
+        assert _saved_position(out) >= position, (note, _saved_position(out), position)
+        position = _saved_position(out)
+        print(f"kill {k + 1} after {delay:.2f}s: saved at epoch {position[0]} + {position[1]} steps")
+    resume = ["--resume"] if (out / "resume").exists() else ["--overwrite"] if out.exists() else []
+    final = run_textrnn("train", "lm", str(corpus), "-o", str(out), *ARGS, "--save-every", "1", *resume, env=quick_env)
+    assert final.returncode == 0, (seed, final.stderr)
+    assert _epochs(out) == list(range(1, EPOCHS + 1)), seed
+    assert sorted(p.name for p in [*tmp_path.iterdir(), *out.iterdir()] if p.name.startswith(".")) == [], seed
+    reference = run_textrnn("train", "lm", str(corpus), "-o", str(tmp_path / "ref"), *ARGS, env=quick_env)
+    assert reference.returncode == 0, reference.stderr
+    ref, got = load_file(str(tmp_path / "ref" / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    assert all((ref[k] - got[k]).abs().max().item() == 0.0 for k in ref), f"seed {seed}: weights differ"

@@ -139,7 +139,7 @@ def test_known_word_perplexity_leaves_out_exactly_the_unknown_targets(tiny_lm, t
     report = lm.evaluate(tiny_lm, str(held_out), bptt=35)
     net, saved = load_for(tiny_lm, "lm")
     ds = tokenize_corpus(load_corpus(lm.Source(str(held_out))), "text", saved.tokenizer("text"))
-    stream = stream_ids(token_lists(ds), saved.vocabs["text"])
+    stream = stream_ids(token_lists(ds), saved.vocabs["text"]).long()  # stored int32
     data = batchify(stream, max(1, min(lm.EVAL_BATCH, stream.numel() // 36)), 35, "evaluation")
     with torch.inference_mode():
         logits, _ = net.step(data[:, :-1])

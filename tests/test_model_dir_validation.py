@@ -160,6 +160,19 @@ def test_nan_is_refused_naming_the_tensor(cli, models, tmp_path):
     one_line_error(cli("predict", "-m", str(model), "I love"), 5, f"{model / W}: tensor 'rnn.weight_ih_l0'")
 
 
+def test_the_finiteness_check_is_exact_where_the_sum_overflows():
+    """Weights are cleared by one sum; a sum that overflows (large finite values) is checked value by value."""
+    import torch
+
+    from textrnn.model_weights import _finite
+
+    big = torch.full((4,), 3e38)
+    assert float(big.sum()) == float("inf") and _finite(big)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        assert not _finite(torch.tensor([1.0, bad, 2.0]))
+    assert not _finite(torch.tensor([float("inf"), -float("inf")]))  # their sum is NaN, not a finite 0
+
+
 @pytest.mark.parametrize("kind", ["weights truncated", "vocabulary shorter than the weights", "NaN weights",
                                   "config a list"])
 def test_evaluate_and_generate_refuse_a_damaged_model(cli, models, tmp_path, lm_corpus, kind):

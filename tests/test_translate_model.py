@@ -67,7 +67,7 @@ def test_fused_decoder_path_equals_stepwise():
     model = tiny(attention="general", input_feed=False)
     b = batch()
     state = model.encode(b["src"], b["src_len"])
-    fused = model.decoder.project(model.decoder.whole(b["tgt_in"], state))
+    fused = model.decoder.project(model.decoder.forced(b["tgt_in"], state))
     stepwise = model._stepwise(b["tgt_in"], state, 1.0)
     assert torch.allclose(fused, stepwise, atol=1e-5)
 

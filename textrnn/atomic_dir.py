@@ -60,6 +60,18 @@ def replace_dir(new: Path, target: Path) -> None:
         journal_path(target).unlink(missing_ok=True)
 
 
+def remove_dir(target: Path) -> None:
+    """Remove the directory `target` whole or not at all: it is renamed aside (`.NAME.old-PID`) in one step,
+    then deleted, so a kill while deleting leaves no half of it under NAME (`recover` clears what is aside)."""
+    recover(target)
+    if not target.exists():
+        return
+    aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    os.replace(target, aside)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def _rename_in(new: Path, target: Path) -> None:
     try:
         os.replace(new, target)

@@ -1,10 +1,13 @@
-"""Device names: "auto", "cpu", "cuda", "cuda:N" or "mps", checked against what this machine has."""
+"""Where to compute: device names ("auto", "cpu", "cuda", "cuda:N", "mps") checked against what this machine
+has, and how many CPU threads this process uses."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from textrnn.errors import ConfigError
+from textrnn.ranges import check
 
 _NAME = re.compile(r"auto|cpu|mps|cuda(?::(\d+))?")
 VALID = "auto, cpu, cuda, cuda:N (N from 0) or mps"
@@ -37,3 +40,33 @@ def pick_device(name: str = "auto") -> str:
         have = "1 CUDA device (cuda:0)" if count == 1 else f"{count} CUDA devices (cuda:0 to cuda:{count - 1})"
         raise ConfigError(f"--device {name}: this machine has {have}", hint="use --device cuda, or cpu")
     return name
+
+
+_threads: int | None = None  # what set_threads was given; None: PyTorch's default
+
+
+def set_threads(threads: int | None) -> None:
+    """Use `threads` CPU threads in this process: PyTorch's intra-op and inter-op pools, and at most that many
+    processes to tokenize a large corpus. None leaves PyTorch's default: one thread per core, or
+    OMP_NUM_THREADS. Call it before the work starts; `--threads N` on the command line calls it.
+
+    Raises ConfigError for a value outside 1 .. 1024 (textrnn.ranges)."""
+    global _threads
+    check("threads", threads)
+    if threads is None:
+        return
+    import torch
+
+    _threads = threads
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(threads)
+    except RuntimeError:  # settable once, before any inter-op work; the intra-op pool is what RNNs use
+        pass
+
+
+def cpu_workers() -> int:
+    """How many processes a parallel step (tokenizing a large corpus) may use: the threads set by set_threads
+    or OMP_NUM_THREADS, else the machine's cores."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return _threads or (int(env) if env.isdigit() and int(env) > 0 else None) or os.cpu_count() or 1

@@ -18,6 +18,8 @@ FLOAT32_MAX = 3.4028234663852886e38  # the optimizer multiplies float32 gradient
 MAX_BEAM = 100  # beams beyond a few dozen cost time and memory for nothing
 MAX_TOKENS = 100_000  # tokens one `generate` call writes at most
 MAX_BEAM_TOKENS = 1_000  # ... with beam search, which writes nothing until it ends and slows with length
+MAX_THREADS = 1024  # more than the cores only slows PyTorch down, and thousands of threads can fail to start
+MAX_MINUTES = 525_600  # --save-every-minutes: a year; further on, the minutes overflow nothing but help no one
 SPECIALS = 4  # <pad> <unk> <bos> <eos>: a vocabulary needs room for one real token besides these
 
 
@@ -95,6 +97,9 @@ RANGES: dict[str, Range] = {
     "lr_patience": NONNEGATIVE_COUNT,
     "lr_factor": FRACTION,
     "layer_lr_decay": Range(1, 1e6, high_open=True, says="1 (off) or more"),
+    "threads": Range(1, MAX_THREADS, integer=True),
+    "save_every": Range(0, integer=True, note="0: at epoch ends only"),
+    "save_every_minutes": Range(0, MAX_MINUTES, says=f"from 0 (off) to {MAX_MINUTES:,} (a year)"),
     # data
     "bptt": COUNT,
     "valid_fraction": FRACTION,

@@ -5,26 +5,36 @@ Contract with the task: `model(batch)` returns `(output, loss)`; `batches(epoch)
 dict of validation metrics; `save_best(model, metrics)` writes the model directory;
 `save_resume(model, folder, write_extra)` writes a model directory there, calling `write_extra(tmp_folder)`
 before publishing it, so the trainer's state and the weights it belongs to appear together. A model with a
-`reset_state()` method (the language model's carried hidden state) has it called before every pass.
+`reset_state()` method (the language model's carried hidden state) has it called before every pass, and its
+carried state saved with a checkpoint inside an epoch (textrnn.train_state).
+
+Checkpoints inside an epoch (`save_every` steps, `save_every_minutes`) and Ctrl-C save the resume state at the
+end of a step; --resume then skips the epoch's first k batches (their order is fixed by the seed and epoch)
+and goes on from batch k + 1 with the RNG and carried state as they were, so it reaches the same weights.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textrnn import train_state
 from textrnn.devices import pick_device
-from textrnn.errors import DamagedModelError, TextrnnError, TrainingError, UnknownNameError
+from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
+from textrnn.optimizers import OPTIMIZERS, make_optimizer, unfreeze
+from textrnn.train_state import (RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS, StepGuard, TrainState, read_state,
+                                 saved_epochs)
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-RESUME_DIR, TRAINER_STATE, TRAINER_TENSORS = "resume", "trainer.json", "trainer.pt"
+__all__ = ["OPTIMIZERS", "RESUME_DIR", "TRAINER_STATE", "TRAINER_TENSORS", "TrainState", "make_optimizer", "read_state",
+           "unfreeze"]  # re-exported
 
 
 class Interrupted(TextrnnError):
@@ -50,12 +60,19 @@ class TrainConfig:
     # Discriminative learning rates (Howard & Ruder 2018): each layer below the top learns this many times
     # slower than the one above it. 1.0: one learning rate for all. Used by models with parameter_groups().
     layer_lr_decay: float = 1.0
+    # Gradual unfreezing (Howard & Ruder 2018): epoch 1 trains only the top group of parameter_groups() (the
+    # output layer), each later epoch one group more, down to the embeddings; then all of them.
+    gradual_unfreeze: bool = False
+    # Checkpoints inside an epoch: the resume state is written every `save_every` steps (0: at epoch ends only)
+    # and every `save_every_minutes` (0: off), so that a kill loses at most that much work.
+    save_every: int = 0
+    save_every_minutes: float = 0.0
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise UnknownNameError("optimizer", self.optimizer, OPTIMIZERS)
         check_fields(self, "epochs", "batch_size", "lr", "weight_decay", "clip", "seed", "patience", "lr_patience",
-                     "lr_factor", "layer_lr_decay")
+                     "lr_factor", "layer_lr_decay", "save_every", "save_every_minutes")
         if self.device != "auto":  # a device this machine lacks is refused before any data is read
             pick_device(self.device)
 
@@ -79,14 +96,6 @@ class Monitor:
         return old is None or (new < old if self.mode == "min" else new > old)
 
 
-def _saved_epochs(done: int, start_saved: bool = True) -> str:
-    """'epoch 1 is saved', 'epochs 1-3 are saved', or 'no epoch has finished yet'."""
-    if done == 0:
-        return "no epoch had finished, the starting point is saved" if start_saved else \
-            "no epoch had finished, nothing of this run is saved and the directory is as it was"
-    return "epoch 1 is saved" if done == 1 else f"epochs 1-{done} are saved"
-
-
 class Callback:
     """Progress hooks; the CLI draws them with Rich on stderr. All no-ops here."""
 
@@ -97,38 +106,11 @@ class Callback:
     def on_train_end(self, summary: dict[str, Any]) -> None: ...
 
 
-@dataclass
-class TrainState:
-    """Counters saved with each resumable checkpoint."""
-
-    epoch: int = 0  # epochs completed
-    best: float | None = None
-    best_tie: float | None = None  # the tie-break metric at the best epoch
-    best_epoch: int = 0
-    bad_epochs: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    elapsed: float = 0.0
-
-
 def seed_everything(seed: int) -> None:
     import torch
 
     random.seed(seed)
     torch.manual_seed(seed)
-
-
-def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float = 0.0):
-    import torch
-
-    factories = {
-        "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay),
-        "adam": lambda: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
-        "adamw": lambda: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay or 0.01),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay),
-    }
-    if name not in factories:
-        raise UnknownNameError("optimizer", name, list(factories))
-    return factories[name]()
 
 
 class Trainer:
@@ -155,26 +137,39 @@ class Trainer:
         import torch
 
         model.to(self.device)
-        params = model.parameter_groups(self.config.lr, self.config.layer_lr_decay) \
-            if self.config.layer_lr_decay != 1.0 and hasattr(model, "parameter_groups") else model.parameters()
-        opt = make_optimizer(self.config.optimizer, params, self.config.lr, self.config.weight_decay)
+        if self.config.gradual_unfreeze and not hasattr(model, "parameter_groups"):
+            raise ConfigError(f"gradual unfreezing needs a model in layer groups (a classifier), not a "
+                              f"{type(model).__name__}")
+        layered = (self.config.layer_lr_decay != 1.0 or self.config.gradual_unfreeze) and hasattr(model, "parameter_groups")
+        groups = model.parameter_groups(self.config.lr, self.config.layer_lr_decay) if layered else None
+        unfreezing = groups if self.config.gradual_unfreeze else None
+        opt = make_optimizer(self.config.optimizer, groups or model.parameters(), self.config.lr, self.config.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode=self.monitor.mode, factor=self.config.lr_factor, patience=self.config.lr_patience)
-        state = TrainState()
+        state, self._loaded, self._saved_at = TrainState(), None, (0, 0)
+        self._start_saved = save_start or resume
+
+        def save(state: TrainState) -> None:
+            self._save_resume(model, opt, sched, state, save_resume)
+
         if resume:
-            state = self._load_resume(opt, sched)
+            self._loaded = train_state.load(self.out_dir, opt, sched)
+            state, self._saved_at = self._loaded.state, (self._loaded.state.epoch, self._loaded.state.step)
         else:
             seed_everything(self.config.seed)
             if save_start:
-                self._save_resume(model, opt, sched, state, save_resume)
-        self._emit("on_train_start", {"device": self.device, "epochs": self.config.epochs,
+                save(state)
+        self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
+                                      "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
                                       "parameters": sum(p.numel() for p in model.parameters())})
         try:
             while state.epoch < self.config.epochs and state.bad_epochs <= self.config.patience:
                 epoch = state.epoch + 1
-                start = time.perf_counter()
-                train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state)
+                if unfreezing:
+                    unfreeze(unfreezing, epoch)
+                start, earlier = time.perf_counter(), state.partial.get("seconds", 0.0)
+                train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state, save)
                 valid_start = time.perf_counter()
                 metrics = self._validate(model, evaluate)
                 valid_seconds = time.perf_counter() - valid_start
@@ -182,61 +177,98 @@ class Trainer:
                 sched.step(value)
                 record = {"epoch": epoch, "train_loss": train_loss, "train_ppl": _ppl(train_loss),
                           **{f"val_{k}": v for k, v in metrics.items()}, "lr": opt.param_groups[0]["lr"],
-                          "tokens_per_s": tps, "seconds": time.perf_counter() - start,
-                          "valid_seconds": valid_seconds}
+                          "tokens_per_s": tps, "threads": torch.get_num_threads(),
+                          "seconds": time.perf_counter() - start + earlier, "valid_seconds": valid_seconds}
                 state.history.append(record)
-                state.epoch, state.elapsed = epoch, state.elapsed + record["seconds"]
+                state.epoch, state.elapsed, state.step, state.partial = epoch, state.elapsed + record["seconds"], 0, {}
                 tie = metrics.get(self.monitor.tie_break) if self.monitor.tie_break else None
                 if self.monitor.better(value, state.best, tie, state.best_tie):
                     state.best, state.best_tie, state.best_epoch, state.bad_epochs = value, tie, epoch, 0
                     save_best(model, record)
                 else:
                     state.bad_epochs += 1
-                self._save_resume(model, opt, sched, state, save_resume)
+                save(state)
                 self._write_metrics(state)
                 self._emit("on_epoch_end", epoch, record)
         except KeyboardInterrupt:
+            done, step = self._saved_at
             raise Interrupted(
-                f"interrupted during epoch {state.epoch + 1}; {_saved_epochs(state.epoch, save_start or resume)} "
-                f"in {self.out_dir}",
+                f"interrupted during epoch {state.epoch + 1}; "
+                f"{saved_epochs(done, self._start_saved, step, steps_per_epoch)} in {self.out_dir}",
                 hint="run the same command again with --resume to continue") from None
+        finally:
+            if unfreezing:
+                unfreeze(unfreezing, len(unfreezing))
         summary = {"epochs": state.epoch, "best_epoch": state.best_epoch, f"best_{self.monitor.metric}": state.best,
                    "seconds": state.elapsed, "early_stopped": state.bad_epochs > self.config.patience}
         self._emit("on_train_end", summary)
         return state
 
-    def _train_epoch(self, model, opt, batches, epoch, steps, state) -> tuple[float, float]:
-        import torch
-
+    def _train_epoch(self, model, opt, batches, epoch, steps, state, save) -> tuple[float, float]:
+        """One epoch of steps, from the step after `state.step` (a resumed run skips the batches it took). The
+        counters in `state` are whole at the end of each step; the resume state is saved there when due, and
+        when Ctrl-C is pressed (held back to the end of the step: StepGuard)."""
         model.train()
         if hasattr(model, "reset_state"):
             model.reset_state()
         self._emit("on_epoch_start", epoch, steps)
-        total_loss, n_batches, n_tokens, start = 0.0, 0, 0, time.perf_counter()
-        autocast = self._autocast()
-        for step, batch in enumerate(batches, 1):
-            batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-            with autocast:
-                _, loss = model(batch)
-            value = loss.item()  # the step's one wait for the device (three, before: on a GPU each one stalls)
-            if not math.isfinite(value):
-                kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
-                    if state.best_epoch else "no model was saved"
-                raise TrainingError(f"the loss became {value} at epoch {epoch}, step {step}; {kept}",
-                                    hint="lower --lr, or keep --clip on")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.config.clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
-            opt.step()
-            total_loss += value
-            n_batches += 1
-            n_tokens += int(batch.get("ntokens", 0))
-            tps = n_tokens / max(time.perf_counter() - start, 1e-9)
-            self._emit("on_step", epoch, step, value, tps)
-        if n_batches == 0:
+        batches, done = iter(batches), state.step
+        if done:
+            for _ in itertools.islice(batches, done):  # batches are built as in the run that took these steps
+                pass
+            self._loaded.restore_rng()  # as they were after step `done`, whatever building the batches drew
+            self._loaded.restore_carried(model, self.device)
+        sums = {"loss": 0.0, "batches": 0, "tokens": 0, "seconds": 0.0, **state.partial}
+        n_tokens, start, last_save, whole = 0, time.perf_counter(), time.monotonic(), False
+        try:
+            with StepGuard() as guard:
+                for step, batch in enumerate(batches, done + 1):
+                    whole = False
+                    loss, tokens = self._step(model, opt, batch, epoch, step, state)
+                    n_tokens += tokens
+                    sums["loss"] += loss
+                    sums["batches"] += 1
+                    sums["tokens"] += tokens
+                    state.step = step
+                    state.partial = {**sums, "seconds": sums["seconds"] + time.perf_counter() - start}
+                    whole = True
+                    self._emit("on_step", epoch, step, loss, n_tokens / max(time.perf_counter() - start, 1e-9))
+                    if self._due(step, last_save):
+                        save(state)
+                        last_save = time.monotonic()
+                    guard.check()
+        except KeyboardInterrupt:
+            if whole and self._saved_at != (state.epoch, state.step) and (self._start_saved or state.epoch):
+                save(state)  # Ctrl-C at the end of a step: keep the steps of this epoch
+            raise
+        if sums["batches"] == 0:
             raise TrainingError("an epoch had no batches: the training data is too small for the batch layout")
-        return total_loss / n_batches, n_tokens / max(time.perf_counter() - start, 1e-9)
+        return sums["loss"] / sums["batches"], n_tokens / max(time.perf_counter() - start, 1e-9)
+
+    def _step(self, model, opt, batch: dict, epoch: int, step: int, state: TrainState) -> tuple[float, int]:
+        """One gradient step on `batch` (clipped): its loss and its token count."""
+        import torch
+
+        batch = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        with self._autocast():
+            _, loss = model(batch)
+        value = loss.item()  # the step's one wait for the device (on a GPU each .item() stalls)
+        if not math.isfinite(value):
+            kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
+                if state.best_epoch else "no model was saved"
+            raise TrainingError(f"the loss became {value} at epoch {epoch}, step {step}; {kept}",
+                                hint="lower --lr, or keep --clip on")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
+        opt.step()
+        return value, int(batch.get("ntokens", 0))
+
+    def _due(self, step: int, last_save: float) -> bool:
+        """Whether a checkpoint inside the epoch is due after `step` (save_every, save_every_minutes)."""
+        every, minutes = self.config.save_every, self.config.save_every_minutes
+        return bool(every and step % every == 0) or bool(minutes and time.monotonic() - last_save >= minutes * 60)
 
     def _validate(self, model, evaluate) -> dict[str, float]:
         import torch
@@ -261,40 +293,14 @@ class Trainer:
 
     # Resumable state ------------------------------------------------------------------------
     def _save_resume(self, model, opt, sched, state: TrainState, save_resume) -> None:
-        """Write out_dir/resume/: a model directory of the latest weights plus optimizer, scheduler, RNG,
-        all published in one atomic directory swap."""
-        import torch
-
-        def write_trainer_state(folder: Path) -> None:
-            tensors = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                       "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()[1])}
-            torch.save(tensors, folder / TRAINER_TENSORS)
-            doc = {"state": asdict(state), "train_config": asdict(self.config),
-                   "python_rng_version": random.getstate()[0], "python_rng_gauss": random.getstate()[2]}
-            (folder / TRAINER_STATE).write_text(json.dumps(doc), encoding="utf-8")
-
-        save_resume(model, self.out_dir / RESUME_DIR, write_trainer_state)
-
-    def _load_resume(self, opt, sched) -> TrainState:
-        import torch
-
-        target = self.out_dir / RESUME_DIR
-        if not (target / TRAINER_STATE).is_file():
-            raise TrainingError(f"nothing to resume in {self.out_dir}: it has no {RESUME_DIR}/{TRAINER_STATE}",
-                                hint="start without --resume (add --overwrite to replace the directory)")
-        doc = read_state(target / TRAINER_STATE, lambda f: json.loads(f.read_text(encoding="utf-8")))
-        # weights_only=True: the optimizer state is plain tensors and numbers; nothing is unpickled.
-        tensors = read_state(target / TRAINER_TENSORS, lambda f: torch.load(f, weights_only=True, map_location="cpu"))
-        try:
-            opt.load_state_dict(tensors["optimizer"])
-            sched.load_state_dict(tensors["scheduler"])
-            torch.set_rng_state(tensors["torch_rng"])
-            random.setstate((doc["python_rng_version"], tuple(tensors["python_rng"]), doc["python_rng_gauss"]))
-            return TrainState(**doc["state"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise DamagedModelError(f"{target}: {TRAINER_STATE} and {TRAINER_TENSORS} do not hold a training state "
-                                    f"this run can continue ({type(e).__name__}: {str(e).splitlines()[0][:200]})",
-                                    hint=_RESTART) from None
+        """Write out_dir/resume/: a model directory of the latest weights plus optimizer, scheduler, RNG (and
+        inside an epoch, the carried state), all published in one atomic directory swap. Not while this run
+        may not write there yet (it replaces an earlier model, and no epoch of it has finished)."""
+        if not (self._start_saved or state.epoch):
+            return
+        save_resume(model, self.out_dir / RESUME_DIR,
+                    lambda folder: train_state.write(folder, model, opt, sched, state, self.config))
+        self._saved_at = (state.epoch, state.step)
 
     def _write_metrics(self, state: TrainState) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -307,24 +313,11 @@ class Trainer:
         plot_history(state.history, self.out_dir / "loss.png")
 
     def finish(self) -> None:
-        """After a complete run the resume state is no longer needed."""
-        import shutil
+        """After a complete run the resume state is no longer needed. Removed whole or not at all: a kill while
+        deleting it never leaves a resume/ that --resume or a load would find half gone."""
+        from textrnn.atomic_dir import remove_dir
 
-        shutil.rmtree(self.out_dir / RESUME_DIR, ignore_errors=True)
-
-
-_RESTART = "start the run again with --overwrite instead of --resume"
-
-
-def read_state(file: Path, read: Callable[[Path], Any]) -> Any:
-    """One file of the resume state, read by `read`; a missing or damaged file is a DamagedModelError."""
-    import pickle
-
-    try:
-        return read(file)
-    except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
-        raise DamagedModelError(f"{file} is damaged and cannot be read ({type(e).__name__}: "
-                                f"{str(e).splitlines()[0][:200] if str(e) else 'no detail'})", hint=_RESTART) from None
+        remove_dir(self.out_dir / RESUME_DIR)
 
 
 def _ppl(loss: float) -> float:

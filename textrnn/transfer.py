@@ -38,6 +38,38 @@ def read_lm(path: str | Path, flag: str = "--encoder") -> checkpoint.Saved:
     return saved
 
 
+def read_encoders(paths: list[str | Path]) -> list[tuple[str | Path, checkpoint.Saved]]:
+    """The language models a classifier starts from, as (path, model): one forward model, or a forward and a
+    backward one (given in either order; returned forward first) with the same tokenizer, vocabulary and shape."""
+    if len(paths) > 2:
+        raise ConfigError(f"--encoder was given {len(paths)} times; a classifier takes one language model, or a "
+                          "forward and a backward one")
+    lms = [read_lm(path) for path in paths]
+    backward = [bool(lm.model_config.get("backward")) for lm in lms]
+    if len(lms) == 1 and backward[0]:
+        raise ConfigError(f"--encoder {paths[0]} is a backward language model; it reads beside a forward one",
+                          hint=f"give both: --encoder FORWARD_LM --encoder {paths[0]}")
+    if len(lms) == 2:
+        if backward[0] == backward[1]:
+            way = "backward" if backward[0] else "forward"
+            raise ConfigError(f"--encoder {paths[0]} and --encoder {paths[1]} are both {way} language models; a "
+                              "pair is one forward and one backward", hint="train the other with: textrnn train lm "
+                                                                           f"CORPUS -o DIR {'--forward' if backward[0] else '--backward'}")
+        if backward[0]:
+            lms, paths = lms[::-1], paths[::-1]
+        forward, back = lms
+        if forward.tokenizers["text"] != back.tokenizers["text"] or forward.vocabs["text"].itos != back.vocabs["text"].itos:
+            raise ConfigError(f"the encoders {paths[0]} and {paths[1]} have different tokenizers or vocabularies; "
+                              "a pair reads the same ids", hint="train both on the same corpus with the same "
+                                                                "--tokenizer, --lowercase, --min-freq and --max-vocab")
+        differ = [_FLAG[k] for k, lm_key in ENCODER_SHAPE.items()
+                  if forward.model_config.get(lm_key) != back.model_config.get(lm_key)]
+        if differ:
+            raise ConfigError(f"the encoders {paths[0]} and {paths[1]} differ in {', '.join(differ)}; a pair has one "
+                              "shape", hint="train both with the same sizes and cell")
+    return list(zip(paths, lms))
+
+
 def encoder_arch(lm: checkpoint.Saved, given: dict[str, Any], path: str | Path) -> dict[str, Any]:
     """The classifier architecture `given` (None: not given) completed from the language model's. A size,
     cell or direction given that the language model does not have is refused: its weights could not be copied."""
@@ -72,14 +104,15 @@ def check_tokenizer(lm: checkpoint.Saved, asked: dict[str, Any], path: str | Pat
                           hint="leave --tokenizer, --lang and --lowercase out: they are taken from the language model")
 
 
-def copy_encoder(net: "torch.nn.Module", lm_state: dict[str, "torch.Tensor"]) -> None:
-    """Copy the language model's embedding and recurrent weights into a classifier of the same shape. Its
-    subword vectors (if any) start at zero, so each word begins exactly where the language model left it."""
+def copy_encoder(net: "torch.nn.Module", lm_state: dict[str, "torch.Tensor"], prefix: str = "") -> None:
+    """Copy the language model's embedding and recurrent weights into a classifier of the same shape (prefix
+    "backward_": into a paired classifier's backward encoder). Its subword vectors (if any) start at zero, so
+    each word begins exactly where the language model left it."""
     import torch
 
     with torch.no_grad():
-        net.embedding.weight.copy_(lm_state["embedding.weight"])
-        for name, param in net.rnn.named_parameters():
+        getattr(net, f"{prefix}embedding").weight.copy_(lm_state["embedding.weight"])
+        for name, param in getattr(net, f"{prefix}rnn").named_parameters():
             param.copy_(lm_state[f"rnn.{name}"])
         if getattr(net, "subword_embedding", None) is not None:
             net.subword_embedding.weight.zero_()
@@ -118,17 +151,23 @@ def grow_rows(weight: "torch.Tensor", rows: int) -> "torch.Tensor":
     return torch.cat([weight, weight.mean(0, keepdim=True).expand(rows, *weight.shape[1:])])
 
 
-LM_SHAPE = ("embedding_size", "hidden_size", "num_layers", "cell", "nonlinearity", "softmax", "tie_weights")
+LM_SHAPE = ("embedding_size", "hidden_size", "num_layers", "cell", "nonlinearity", "softmax", "tie_weights", "backward")
 
 
 def check_arch(have: dict[str, Any], given: dict[str, Any], path: str | Path) -> None:
     """Architecture options `given` (None: not given) must be those of the model at `path`."""
     for key in LM_SHAPE:
         value = given.get(key)
-        if value is not None and have.get(key, value) != value:
-            flag = _FLAG.get(key, "--" + key.replace("_", "-"))
-            raise ConfigError(f"{flag} {value} does not match the model {path} ({have[key]})",
-                              hint=f"leave {flag} out: it is taken from the model")
+        model = have.get(key, False if key == "backward" else value)  # saved before backward models existed
+        if value is None or model == value:
+            continue
+        if key == "backward":
+            flag = "--backward" if value else "--forward"
+            raise ConfigError(f"{flag} does not match the model {path} (a {'backward' if model else 'forward'} "
+                              "language model)", hint=f"leave {flag} out: it is taken from the model")
+        flag = _FLAG.get(key, "--" + key.replace("_", "-"))
+        raise ConfigError(f"{flag} {value} does not match the model {path} ({model})",
+                          hint=f"leave {flag} out: it is taken from the model")
 
 
 def grown_lm_state(state: dict[str, "torch.Tensor"], config: dict[str, Any], added: int) -> dict[str, "torch.Tensor"]:

@@ -11,15 +11,16 @@ from textrnn.errors import InputError
 def texts_from(args: list[str] | None, what: str = "text", errors: str = "strict") -> Iterator[str]:
     """The given texts, or stdin lines when none are given (or one is "-"), one text per line. Bytes that are
     not UTF-8 are handled by `errors` as in a file (textrnn.data.decode): "strict" refuses them, naming the
-    argument or the stdin line; "replace" puts U+FFFD in their place and warns."""
-    from textrnn.data.decode import decode_arguments, read_lines
+    argument or the stdin line; "replace" puts U+FFFD in their place and warns. Stdin lines come as
+    textrnn.data.stdin.StdinLines, which batch readers ask whether another line is ready."""
+    from textrnn.data.decode import decode_arguments
+    from textrnn.data.stdin import StdinLines
 
     if args and args != ["-"]:
-        yield from decode_arguments(args, errors)
-        return
+        return decode_arguments(args, errors)
     if sys.stdin.isatty() and not args:
         raise InputError(f"no {what} given", hint=f"pass the {what} as an argument, or pipe lines into stdin")
-    yield from read_lines("-", errors)
+    return StdinLines(errors)
 
 
 def check_pair(path: str | None, src: str | None, tgt: str | None, names: tuple[str, str, str]) -> bool:

@@ -26,6 +26,7 @@ def evaluate(
     encoding_errors: opt.EncodingErrors = "strict",
     split: opt.Split = "test",
     device: opt.Device = "cpu",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     as_json: opt.Json = False,
 ) -> None:
     """Evaluate a model: perplexity for a language model, accuracy and F1 for a classifier, BLEU for a translator.

@@ -44,6 +44,7 @@ def gradients(
     distances: Annotated[Optional[str], typer.Option(
         "--distances", help="--long-range: the k to train at (default: 5,10,20,40).")] = None,
     seed: opt.Seed = 0,
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Also draw the result into this picture (.png, .svg or .pdf).")] = None,
     as_json: opt.Json = False,

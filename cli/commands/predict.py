@@ -24,6 +24,7 @@ def predict(
     show_attention: Annotated[bool, typer.Option(help="Translation: draw the alignment as a heat table.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Translation: save the alignment heatmap PNG.")] = None,
     device: opt.Device = "cpu",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     encoding_errors: opt.EncodingErrors = "strict",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr (unknown words, cut texts).")] = False,
     as_json: opt.Json = False,

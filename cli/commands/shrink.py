@@ -13,6 +13,7 @@ from ..output import Output
 
 def shrink(
     model: Annotated[Path, typer.Argument(help="A model directory (changed in place, atomically).")],
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     as_json: opt.Json = False,
 ) -> None:
     """Store a model's weights as float16: half the size on disk, loaded back as float32. Check its figures

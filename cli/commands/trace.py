@@ -25,6 +25,7 @@ def trace(
     html: Annotated[Optional[Path], typer.Option(
         "--html", help="Save a self-contained page that plays the reading step by step.")] = None,
     device: opt.Device = "cpu",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every figure of every step as JSON.")] = False,
 ) -> None:

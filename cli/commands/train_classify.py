@@ -32,9 +32,10 @@ def classify(
                            "end).")] = "head",
     fold_digits: Annotated[bool, typer.Option(
         "--fold-digits", help="Read every digit as 0, so unseen numbers (phone numbers, prices) share tokens.")] = False,
-    encoder: Annotated[Optional[str], typer.Option(
+    encoder: Annotated[Optional[list[str]], typer.Option(
         "--encoder", help="Start the embedding and recurrent layers from this language model (a directory or "
-                          "bundled name): its tokenizer, vocabulary and sizes are used. Pair with --layer-lr-decay.")
+                          "bundled name): its tokenizer, vocabulary and sizes are used. Twice, a forward and a "
+                          "backward one (train lm --backward): a paired classifier reads each text both ways.")
     ] = None,
     cell: opt.FromCell = None,
     nonlinearity: opt.FromNonlinearity = None,
@@ -67,17 +68,24 @@ def classify(
     layer_lr_decay: Annotated[float, typer.Option(
         "--layer-lr-decay", help="Each layer below the output learns this many times slower than the one above "
                                  "(ULMFiT uses 2.6 when fine-tuning an --encoder; 1: off).")] = 1.0,
+    gradual_unfreeze: Annotated[bool, typer.Option(
+        "--gradual-unfreeze", help="Epoch 1 trains only the output layer, each later epoch one layer more, from the "
+                                   "top down (ULMFiT's gradual unfreezing, for an --encoder).")] = False,
     clip: opt.Clip = defaults.CLASSIFY.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.CLASSIFY.patience,
     valid: opt.Valid = None,
     valid_fraction: opt.ValidFraction = 0.1,
     min_freq: opt.MinFreq = 1,
     max_vocab: opt.MaxVocab = 30_000,
     encoding_errors: opt.EncodingErrors = "strict",
+    streaming: opt.Streaming = False,
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
+    save_every: opt.SaveEvery = 0,
+    save_every_minutes: opt.SaveEveryMinutes = 0.0,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -91,12 +99,12 @@ def classify(
 
     from ..progress import RichProgress
     from ..render.classify import truncation_note
-    from .train import render_summary, train_config
+    from .train_common import render_summary, train_config
 
     fmt, layout = split_format(data_format)
 
     def source(path: str) -> Source:
-        return Source(path, format=fmt, errors=encoding_errors)
+        return Source(path, format=fmt, errors=encoding_errors, streaming=streaming)
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "bidirectional": bidirectional, "pooling": pooling,
@@ -110,9 +118,9 @@ def classify(
                                      label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,
                         train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     weight_decay, layer_lr_decay),
+                                     save_every, save_every_minutes, weight_decay, layer_lr_decay, gradual_unfreeze),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
-                        encoder=encoder, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
+                        encoder=encoder or None, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
                         resume=resume, started=STARTED)
     render_summary(result, as_json)
     truncation_note(result.summary["truncated_texts"], result.summary["max_length"])

@@ -36,6 +36,9 @@ def lm(
     softmax: Annotated[Optional[str], typer.Option(
         "--softmax", help="full (default), or adaptive (Grave et al. 2017): several times faster on large "
                           "vocabularies (20k+ words), at about the same perplexity.")] = None,
+    backward: Annotated[Optional[bool], typer.Option(
+        "--backward/--forward", help="Read the text right to left (a backward language model: it predicts the word "
+                                     "before). Pair it with a forward one as a classifier's encoders.")] = None,
     epochs: opt.Epochs = defaults.LM.epochs,
     batch_size: opt.BatchSize = defaults.LM.batch_size,
     bptt: Annotated[int, typer.Option("--bptt", help="Tokens per truncated back-propagation window.")] = 35,
@@ -44,6 +47,7 @@ def lm(
     clip: opt.Clip = defaults.LM.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.LM.patience,
     valid: opt.Valid = None,
     valid_fraction: opt.ValidFraction = 0.1,
@@ -52,8 +56,11 @@ def lm(
     documents: Annotated[bool, typer.Option(help="Treat each .txt file as one example (default: each line).")] = False,
     encoding_errors: opt.EncodingErrors = "strict",
     split: opt.Split = "train",
+    streaming: opt.Streaming = False,
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
+    save_every: opt.SaveEvery = 0,
+    save_every_minutes: opt.SaveEveryMinutes = 0.0,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -65,15 +72,17 @@ def lm(
     from textrnn.tasks import lm as task
 
     from ..progress import RichProgress
-    from .train import render_summary, train_config
+    from .train_common import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
              "embedding_size": embedding_size, "dropout": dropout, "embedding_dropout": embedding_dropout,
-             "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights}
+             "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights, "backward": backward}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
-    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split), output, model, data,
-                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience),
+    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
+                               streaming=streaming), output, model, data,
+                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every,
+                                     save_every_minutes),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         init=init, started=STARTED)

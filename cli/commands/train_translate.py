@@ -55,6 +55,7 @@ def translate(
     clip: opt.Clip = defaults.TRANSLATE.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.TRANSLATE.patience,
     valid: opt.Valid = None,
     valid_src: opt.ValidSrc = None,
@@ -65,6 +66,8 @@ def translate(
     encoding_errors: opt.EncodingErrors = "strict",
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
+    save_every: opt.SaveEvery = 0,
+    save_every_minutes: opt.SaveEveryMinutes = 0.0,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -77,7 +80,7 @@ def translate(
 
     from ..progress import RichProgress
     from .common import check_pair
-    from .train import render_summary, train_config
+    from .train_common import render_summary, train_config
 
     check_pair(data, src_file, tgt_file, ("DATA", "--src-file", "--tgt-file"))
     pairs = ParallelSource(data, src_file, tgt_file, reverse, src_column, tgt_column, encoding_errors)
@@ -93,7 +96,8 @@ def translate(
                                       teacher_forcing=teacher_forcing, teacher_forcing_decay=teacher_forcing_decay,
                                       monitor=monitor, valid_bleu_sentences=valid_bleu)
     result = task.train(pairs, output, model, config,
-                        train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience),
+                        train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
+                                     save_every, save_every_minutes),
                         valid=held_out,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         started=STARTED)

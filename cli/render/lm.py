@@ -1,4 +1,5 @@
-"""Language-model results: next-word tables and perplexity reports."""
+"""Language-model results: next-word tables, generated text (streamed or one line per prompt) and perplexity
+reports."""
 
 from __future__ import annotations
 
@@ -30,6 +31,48 @@ def predictions(results: Iterable[dict], out: Output, **_) -> None:
                 table.add_row(str(rank), repr(p["token"])[1:-1] if p["token"].isspace() else p["token"],
                               f"{p['probability']:.1%}", f"[cyan]{bar}[/cyan]")
             out.print(table)
+
+
+def generated(runner, prompt: str, tokens: Iterable[str], out: Output, stream: bool, seed: int | None) -> None:
+    """One prompt's continuation: in a terminal (`stream`) each word as it comes, the prompt in bold; else one
+    result once done, the text as generated (line breaks kept) or JSON."""
+    read = runner.tokenizer(prompt)
+    if not stream:
+        _one(runner, out, prompt, read, list(tokens), seed, flatten=False)
+        return
+    done: list[str] = []
+    shown = runner.detokenize(read)
+    out.console.print(prompt, end="", style="bold", soft_wrap=True)
+    for token in tokens:
+        done.append(token)
+        # Detokenize what we have and print only what is new: "word ," becomes "word,".
+        full = runner.detokenize(read + done)
+        out.console.print(full[len(shown):] if full.startswith(shown) else "", end="", soft_wrap=True,
+                          markup=False, highlight=False)
+        shown = full
+    out.console.print()
+
+
+def generations(runner, results: Iterable, out: Output) -> None:
+    """A filter's continuations (textrnn.tasks.lm_generate.Generation), in order: one line each, line breaks
+    made spaces so that line n answers prompt n; or one JSON object each."""
+    for result in results:
+        _one(runner, out, result.prompt, result.prompt_tokens, result.tokens, result.seed, flatten=True)
+
+
+def _one(runner, out: Output, prompt: str, read: list[str], tokens: list[str], seed: int | None,
+         flatten: bool) -> None:
+    """read: the prompt's tokens. The continuation is detokenized after them, so "word ," reads "word,"."""
+    shown = runner.detokenize(read) if read else ""
+    continuation = runner.detokenize(read + tokens)[len(shown):]
+    if out.as_json:
+        record = {"prompt": prompt, "continuation": continuation.strip(), "text": (prompt + continuation).strip(),
+                  "tokens": len(tokens)}
+        out.json(record if seed is None else {**record, "seed": seed})
+    elif flatten:
+        out.line((prompt + continuation).replace("\n", " ").strip())
+    else:
+        out.line(prompt + continuation)
 
 
 def evaluation(result: dict, out: Output) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 from textrnn._version import __version__
 from textrnn.data.sources import Source, bundled_or_self, read_rows
-from textrnn.errors import CorpusError, HubError
+from textrnn.errors import CorpusError, HubError, TextrnnError
 
 if TYPE_CHECKING:
     import datasets
@@ -58,10 +58,13 @@ def _source_key(source: Source) -> str | None:
     """A key for a local file or folder; None for stdin (never cached)."""
     if source.path == "-":
         return None
-    p = Path(source.path).resolve()
+    return _key("rows", asdict(source), _stamp(Path(source.path).resolve()))
+
+
+def _stamp(p: Path) -> list[tuple[str, int, int]]:
+    """Path, size and modification time of a file, or of every file under a folder: a change reads it again."""
     files = sorted(p.rglob("*")) if p.is_dir() else [p]
-    stamp = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
-    return _key("rows", asdict(source), stamp)
+    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
 
 
 def load_corpus(source: Source | str) -> "datasets.Dataset":
@@ -71,7 +74,7 @@ def load_corpus(source: Source | str) -> "datasets.Dataset":
     source = Source(source) if isinstance(source, str) else source
     datasets.disable_progress_bars()
     if source.is_hub:
-        ds = _load_hub(source)
+        ds = _stream_hub(source) if source.streaming else _load_hub(source)
     else:
         source = bundled_or_self(source)  # key a bundled corpus by its files, not its name
         key = _source_key(source)
@@ -142,6 +145,7 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
                     out_column: str = "tokens") -> "datasets.Dataset":
     """Add a column of token lists; cached beside the corpus so a second run does not tokenize again."""
     from textrnn.data.tokenize_worker import tokenize_batch
+    from textrnn.devices import cpu_workers
 
     column = pick_column(ds, column)
     kwargs = {"fn_kwargs": {"spec": tokenizer.spec, "column": column, "out": out_column}, "batched": True,
@@ -150,8 +154,9 @@ def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
         key = _key("tok", [f["filename"] for f in ds.cache_files], tokenizer.spec, column, out_column)
         kwargs["cache_file_name"] = str(cache_dir() / f"tok-{key}.arrow")
         kwargs["load_from_cache_file"] = True
-        if len(ds) > _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
-            kwargs["num_proc"] = min(4, os.cpu_count() or 1)
+        workers = min(4, cpu_workers())
+        if len(ds) > _PARALLEL_ROWS and workers > 1:
+            kwargs["num_proc"] = workers
     with cache_writes():
         return ds.map(tokenize_batch, **kwargs)
 
@@ -181,7 +186,7 @@ def some_names(names: list[str], k: int = 20) -> str:
     return shown if len(names) <= k else f"{shown} ... ({len(names):,} columns)"
 
 
-def _load_hub(source: Source) -> "datasets.Dataset":
+def _load_hub(source: Source, **options) -> "datasets.Dataset":
     """`hf:NAME[:CONFIG]` through `datasets.load_dataset`; a local folder path works too.
 
     When the hub cannot be reached within a few seconds, datasets is switched to offline mode so that a
@@ -189,21 +194,62 @@ def _load_hub(source: Source) -> "datasets.Dataset":
     """
     import datasets
 
-    name, _, config = source.path[3:].partition(":")
-    if not name:
-        raise HubError("hf: needs a dataset name, as in hf:imdb or hf:glue:sst2")
+    name, config = _hub_name(source)
     if not Path(name).exists() and not _hub_reachable():
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["HF_DATASETS_OFFLINE"] = "1"
         datasets.config.HF_HUB_OFFLINE = True
         datasets.config.HF_DATASETS_OFFLINE = True
     try:
-        return datasets.load_dataset(name, config or None, split=source.split)
+        return datasets.load_dataset(name, config or None, split=source.split, **options)
     except Exception as e:  # datasets raises many types: connection, file-not-found, value errors
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        reason = "the hub cannot be reached and it is not in the local cache" if offline else str(e).splitlines()[0]
-        raise HubError(f"cannot load Hugging Face dataset {name!r}: {reason}",
-                       hint="check the name and your network, or use a local file") from e
+        raise _hub_error(name, e) from e
+
+
+def _hub_name(source: Source) -> tuple[str, str]:
+    name, _, config = source.path[3:].partition(":")
+    if not name:
+        raise HubError("hf: needs a dataset name, as in hf:imdb or hf:glue:sst2")
+    return name, config
+
+
+def _hub_error(name: str, e: Exception) -> HubError:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    reason = "the hub cannot be reached and it is not in the local cache" if offline else str(e).splitlines()[0]
+    return HubError(f"cannot load Hugging Face dataset {name!r}: {reason}",
+                    hint="check the name and your network, or use a local file")
+
+
+def _stream_hub(source: Source) -> "datasets.Dataset":
+    """`hf:NAME[:CONFIG]` read with datasets' streaming: the rows go into the corpus cache as they arrive
+    (memory stays flat, and datasets keeps no copy of its own), written once per name, config and split (for
+    a local folder: per its files' sizes and times). Values become text as a file's would (numbers as
+    written, nested ones as JSON, a ClassLabel's numbers as its names). Delete the cache (TEXTRNN_CACHE) to
+    read a changed remote dataset again."""
+    import datasets
+
+    from textrnn.data.sources import as_text
+
+    name, config = _hub_name(source)
+    stamp = _stamp(Path(name).resolve()) if Path(name).exists() else []
+    path = cache_dir() / f"rows-{_key('hub-stream', name, config, source.split, stamp)}.arrow"
+    if not path.exists():
+        rows = _load_hub(source, streaming=True)
+        features = getattr(rows, "features", None) or {}
+        names = {k: f.names for k, f in features.items() if getattr(f, "names", None)}  # ClassLabel columns
+
+        def text(column: str, value):  # a ClassLabel's number as its name (-1, no label: None), as label_strings
+            if column in names and isinstance(value, int):
+                return names[column][value] if 0 <= value < len(names[column]) else None
+            return as_text(value)
+
+        try:
+            _write_arrow(({k: text(k, v) for k, v in row.items()} for row in rows), path)
+        except TextrnnError:  # a full disk or an unwritable cache: OutputError
+            raise
+        except Exception as e:  # a stream fails as it is read: connection, format and decoding errors
+            raise _hub_error(name, e) from e
+    return datasets.Dataset.from_file(str(path))
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:

@@ -35,26 +35,32 @@ def check_errors(errors: str) -> str:
 def read_lines(path: str, errors: str = "strict") -> Iterator[str]:
     """Decoded lines of a file ("-": stdin) without their line ends. Line numbers in errors count from 1."""
     check_errors(errors)
-    name = "<stdin>" if path == "-" else path
     stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    replaced = 0
     try:
-        for lineno, raw in enumerate(stream, 1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                if errors != "replace":
-                    raise CorpusError(f"{name}, line {lineno}: {_invalid(raw, e)}", hint=_HINT) from None
-                line = raw.decode("utf-8", errors="replace")
-                replaced += 1
-            # Universal newlines: \r\n and a lone \r (old Mac files) both end a line.
-            line = line.rstrip("\r\n")
-            yield from line.split("\r") if "\r" in line else (line,)
+        yield from decode_lines(stream, "<stdin>" if path == "-" else path, errors)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def decode_lines(raw_lines: Iterable[bytes], name: str, errors: str = "strict") -> Iterator[str]:
+    """Lines of bytes (each with its line end, as a binary file gives them) -> decoded lines without line ends,
+    by the policy above. `name` names the input in errors and warnings."""
+    check_errors(errors)
+    replaced = 0
+    for lineno, raw in enumerate(raw_lines, 1):
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if errors != "replace":
+                raise CorpusError(f"{name}, line {lineno}: {_invalid(raw, e)}", hint=_HINT) from None
+            line = raw.decode("utf-8", errors="replace")
+            replaced += 1
+        # Universal newlines: \r\n and a lone \r (old Mac files) both end a line.
+        line = line.rstrip("\r\n")
+        yield from line.split("\r") if "\r" in line else (line,)
     if replaced:
         warnings.warn(f"{name}: {replaced} line(s) had invalid UTF-8, replaced with U+FFFD", stacklevel=2)
 

@@ -38,6 +38,7 @@ class Source:
     documents: bool = False  # txt: one example per file instead of per line
     errors: str = "strict"  # or "replace"
     split: str = "train"  # hf: which split
+    streaming: bool = False  # hf: read the rows as they arrive (datasets' streaming) into the corpus cache
     extra: dict = field(default_factory=dict)
 
     @property
@@ -209,7 +210,7 @@ def _read_jsonl(source: Source) -> Iterator[dict[str, str | None]]:
             columns = dict.fromkeys(k for obj in _json_objects(source) for k in obj)
         objects = _json_objects(source)
     for obj in objects:
-        yield {k: _as_text(obj.get(k)) for k in columns}
+        yield {k: as_text(obj.get(k)) for k in columns}
 
 
 def _json_objects(source: Source) -> Iterator[dict]:
@@ -230,7 +231,8 @@ def _json_objects(source: Source) -> Iterator[dict]:
         yield obj
 
 
-def _as_text(value) -> str | None:
+def as_text(value) -> str | None:
+    """A cell as text: None and strings as they are, numbers as written, lists and objects as JSON."""
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)

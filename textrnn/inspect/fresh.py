@@ -29,7 +29,7 @@ def text_stream(corpus: "str | Source", tokenizer: "Tokenizer", vocab: "Vocab | 
     ds = tokenize_corpus(load_corpus(corpus), "text", tokenizer)
     if vocab is None:
         vocab = Vocab.build(token_lists(ds), max_size=MAX_VOCAB)
-    return stream_ids(token_lists(ds), vocab), vocab
+    return stream_ids(token_lists(ds), vocab).long(), vocab  # small texts: in memory, as int64 windows need
 
 
 def check_length(stream: "torch.Tensor", need: int, corpus: object, what: str) -> None:

@@ -87,6 +87,9 @@ def read_classifier(runner: "ClassifierRunner", text: str, gates: bool, k: int =
     device = next(net.parameters()).device
     subwords = batch["subwords"].to(device) if "subwords" in batch else None
     tracks, _ = tracks_of(net.rnn, net.embed(batch["input"].to(device), subwords)[0], gates)
+    if net.config.paired:
+        notes.append("the states shown are the forward encoder's; the backward one reads the text right to left "
+                     "(the predictions are the whole model's)")
     labels = runner.labels
     predictions = [{"label": labels[max(range(len(p)), key=p.__getitem__)], "probability": max(p),
                     "probabilities": dict(zip(labels, p))} for p in probs.tolist()]

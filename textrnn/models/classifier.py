@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
-from textrnn.models.cells import check_cell, default_dropouts, final_states, make_rnn, run_packed, run_padded
+from textrnn.models.cells import (check_cell, default_dropouts, final_states, make_rnn, reverse_padded, run_packed,
+                                  run_padded)
 from textrnn.ranges import check_fields
 from textrnn.text.subwords import Subwords
 from textrnn.text.vocab import PAD_ID, UNK_ID
@@ -29,13 +30,17 @@ class ClassifierConfig:
     bidirectional: bool = True
     dropout: float = 0.3  # between recurrent layers
     pooling: str = "max"
-    embedding_dropout: float = 0.1
+    embedding_dropout: float = 0.15
     output_dropout: float | None = None  # before the output layer; None: as `dropout`
     word_dropout: float = 0.0  # in training, each token becomes <unk> with this probability
     class_weights: tuple[float, ...] | None = None  # cross-entropy weight per label, in label order
     subword_buckets: int = 0  # > 0: add hashed character n-gram embeddings to each word's (fastText-style)
     subword_min_n: int = 3
     subword_max_n: int = 5
+    # A second, backward encoder (its own embedding and one-direction recurrent layers) reads each text right to
+    # left; its pooled features go beside the forward encoder's. Two language models, one read each way, start
+    # the pair (`train classify --encoder FWD --encoder BWD`): ULMFiT's forward and backward models in one net.
+    paired: bool = False
 
     def __post_init__(self) -> None:
         check_cell(self.cell, self.nonlinearity)
@@ -43,6 +48,8 @@ class ClassifierConfig:
                      "subword_buckets")
         default_dropouts(self, "embedding_dropout", "output_dropout")
         _ = self.subwords  # Subwords checks the n-gram sizes
+        if self.paired and self.bidirectional:
+            raise ConfigError("a paired classifier reads one direction with each encoder: bidirectional must be off")
         if self.num_labels < 2:
             raise ConfigError(f"a classifier needs at least 2 labels, got {self.num_labels}")
         if self.pooling not in POOLINGS:
@@ -91,7 +98,9 @@ class Classifier(nn.Module):
                  g h i .                3      direction at its real end, backward at its start)
 
     "mean" and "max" pool the padded outputs with the padding masked out; "attention" learns the weights;
-    "concat" puts last, max and mean side by side (3 x D features).
+    "concat" puts last, max and mean side by side (3 x D features). A paired classifier (config.paired) has a
+    second embedding and recurrent stack that reads each row reversed within its length, and puts its pooled
+    features after the first's (2 x as many).
     """
 
     Config = ClassifierConfig
@@ -108,14 +117,24 @@ class Classifier(nn.Module):
                             config.dropout, config.bidirectional, config.nonlinearity)
         size = config.hidden_size * (2 if config.bidirectional else 1)
         self.attention = AttentionPooling(size) if config.pooling == "attention" else None
+        if config.paired:
+            self.backward_embedding = nn.Embedding(config.vocab_size, config.embedding_size, padding_idx=PAD_ID)
+            self.backward_rnn = make_rnn(config.cell, config.embedding_size, config.hidden_size, config.num_layers,
+                                         config.dropout, False, config.nonlinearity)
+            self.backward_attention = AttentionPooling(size) if config.pooling == "attention" else None
+        else:
+            self.backward_embedding = self.backward_rnn = self.backward_attention = None
         self.output_dropout = nn.Dropout(config.output_dropout)
-        self.output = nn.Linear(size * (3 if config.pooling == "concat" else 1), config.num_labels)
+        features = size * (3 if config.pooling == "concat" else 1) * (2 if config.paired else 1)
+        self.output = nn.Linear(features, config.num_labels)
         weights = torch.tensor(config.class_weights) if config.class_weights else None
         # Not persistent: the weights live in config.json, the safetensors file holds parameters only.
         self.register_buffer("class_weights", weights, persistent=False)
-        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         with torch.no_grad():
-            self.embedding.weight[PAD_ID].zero_()
+            for embedding in (self.embedding, self.backward_embedding):
+                if embedding is not None:
+                    nn.init.uniform_(embedding.weight, -0.1, 0.1)
+                    embedding.weight[PAD_ID].zero_()
             if self.subword_embedding is not None:
                 nn.init.uniform_(self.subword_embedding.weight, -0.1, 0.1)
                 self.subword_embedding.weight[0].zero_()
@@ -127,18 +146,20 @@ class Classifier(nn.Module):
         layers = self.config.num_layers
         groups: list[list[nn.Parameter]] = [[] for _ in range(layers + 2)]  # 0: head, 1..L: rnn top-down, L+1: emb
         for name, param in self.named_parameters():
-            if name.startswith("rnn."):
+            if name.startswith(("rnn.", "backward_rnn.")):
                 layer = int(name.split("_l")[-1].split("_")[0])
                 groups[layers - layer].append(param)
-            elif name.startswith(("embedding.", "subword_embedding.")):
+            elif name.startswith(("embedding.", "subword_embedding.", "backward_embedding.")):
                 groups[-1].append(param)
             else:
                 groups[0].append(param)
         return [{"params": g, "lr": lr / decay ** depth} for depth, g in enumerate(groups) if g]
 
-    def embed(self, ids: torch.Tensor, subwords: torch.Tensor | None = None) -> torch.Tensor:
-        """ids (B, T), subwords (B, T, K) n-gram bucket ids or None -> (B, T, E)."""
-        emb = self.embedding(ids)
+    def embed(self, ids: torch.Tensor, subwords: torch.Tensor | None = None,
+              embedding: nn.Embedding | None = None) -> torch.Tensor:
+        """ids (B, T), subwords (B, T, K) n-gram bucket ids or None -> (B, T, E), by `embedding` (default: the
+        forward encoder's); the n-gram vectors are shared by both encoders of a pair."""
+        emb = (embedding or self.embedding)(ids)
         if self.subword_embedding is not None:
             if subwords is None:
                 raise ConfigError("this classifier reads subwords: the batch needs a 'subwords' tensor")
@@ -148,22 +169,34 @@ class Classifier(nn.Module):
 
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None = None) -> torch.Tensor:
         """ids (B, T), lengths (B,) all >= 1, subwords (B, T, K) when the model has them
-        -> pooled features (B, D), D = hidden_size x directions (3 x that for "concat")."""
+        -> pooled features (B, D), D = hidden_size x directions (3 x that for "concat"; 2 x for a pair)."""
         if self.training and self.config.word_dropout > 0:
             # Word dropout (Iyyer et al. 2015, "Deep Unordered Composition"): hide whole words so the
             # model cannot lean on a few; <unk> stands in, as it does for unseen words at test time.
             drop = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids != PAD_ID)
             ids = ids.masked_fill(drop, UNK_ID)
-        emb = self.embedding_dropout(self.embed(ids, subwords))
+        features = self._pool(self.embedding, self.rnn, self.attention, ids, lengths, subwords)
+        if self.backward_rnn is None:
+            return features
+        back_ids = reverse_padded(ids.unsqueeze(-1), lengths).squeeze(-1)
+        back_subwords = None if subwords is None else reverse_padded(subwords, lengths)
+        back = self._pool(self.backward_embedding, self.backward_rnn, self.backward_attention, back_ids, lengths,
+                          back_subwords)
+        return torch.cat([features, back], dim=-1)
+
+    def _pool(self, embedding: nn.Embedding, rnn: nn.RNNBase, attention: AttentionPooling | None,
+              ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None) -> torch.Tensor:
+        """One encoder's pooled features: embedding -> recurrent layers -> the configured pooling."""
+        emb = self.embedding_dropout(self.embed(ids, subwords, embedding))
         run = run_packed if emb.is_cuda else run_padded  # the same outputs; each the faster on its device
-        out = run(self.rnn, emb, lengths)  # (B, T, D)
+        out = run(rnn, emb, lengths)  # (B, T, D)
         mask = torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None]
         pooling = self.config.pooling
         last = final_states(out, lengths, self.config.bidirectional) if pooling in ("last", "concat") else None
         if pooling == "last":
             return last
         if pooling == "attention":
-            return self.attention(out, mask)
+            return attention(out, mask)
         mean = (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.device).unsqueeze(-1).to(out.dtype)
         if pooling == "mean":
             return mean

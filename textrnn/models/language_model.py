@@ -31,6 +31,9 @@ class LanguageModelConfig:
     softmax: str = "full"  # "full", or "adaptive" (clusters by frequency; for large vocabularies)
     cutoffs: tuple[int, ...] | None = None  # adaptive: cluster boundaries in frequency rank; None: default_cutoffs
     adaptive_div: float = 4.0  # adaptive: each tail cluster's vectors are this many times smaller
+    # Reads text right to left: trained on the token stream reversed, it predicts the word before. It is the
+    # backward half of a paired classifier encoder (`train classify --encoder FWD --encoder BWD`).
+    backward: bool = False
 
     def __post_init__(self) -> None:
         check_cell(self.cell, self.nonlinearity)

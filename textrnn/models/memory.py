@@ -2,12 +2,15 @@
 
 The count is exact: the model is built on PyTorch's "meta" device, where tensors have shapes and no storage,
 so the embedding, recurrent layers and output layer of every model kind are counted by the same code that
-builds them, and no formula here can drift from the models.
+builds them, and no formula here can drift from the models. The initial values are not drawn there: on the
+meta device PyTorch draws `normal_` through its Python reference kernels, whose first use imports torch._dynamo
+(about 2.4 s, more than `import torch` itself, on every load of a model).
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 from textrnn.errors import ConfigError
 
@@ -18,10 +21,8 @@ OPTIMIZER_STATE = {"sgd": 0, "adam": 2 * FLOAT32, "adamw": 2 * FLOAT32, "rmsprop
 
 def parameter_count(cls, config) -> int:
     """The number of parameters of `cls(config)`, counted without allocating them."""
-    import torch
-
     try:
-        with torch.device("meta"):
+        with meta_device():
             model = cls(config)
     except (RuntimeError, TypeError, ValueError, OverflowError) as exc:
         if "overflow" not in str(exc).lower():
@@ -29,6 +30,45 @@ def parameter_count(cls, config) -> int:
         raise ConfigError(f"the model's sizes are too large to count: {_sizes(config)}",
                           hint="use a smaller --hidden-size, --embedding-size or --layers") from None
     return sum(p.numel() for p in model.parameters())
+
+
+# torch.nn.init's in-place initializers, and the Tensor methods of the same names.
+_INITIALIZERS = frozenset({"uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+                           "sparse_"})
+
+
+@contextmanager
+def skip_init():
+    """Build modules without filling their weights with initial values, which leaves them as allocated.
+
+    For the meta device (nothing to fill), and for a model whose every weight is loaded next (model_weights
+    checks that the file holds them all), where drawing a million random numbers per layer only to overwrite
+    them is wasted time. Values a model computes in its constructor (a buffer from its config) are kept.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class SkipInit(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if getattr(func, "__name__", "") in _INITIALIZERS:
+                tensor = args[0] if args else kwargs.get("tensor")
+                if isinstance(tensor, torch.Tensor):
+                    return tensor
+            return func(*args, **kwargs)
+
+    with SkipInit():
+        yield
+
+
+@contextmanager
+def meta_device():
+    """Build modules on PyTorch's meta device: shapes, no storage, no initial values."""
+    import torch
+
+    with torch.device("meta"), skip_init():
+        yield
 
 
 def device_memory(device: str = "cpu") -> int | None:

@@ -1,6 +1,6 @@
-"""Encoder-decoder with attention: a packed bidirectional GRU/LSTM encoder and an attention GRU/LSTM decoder.
+"""Encoder-decoder with attention: a bidirectional GRU/LSTM encoder and an attention GRU/LSTM decoder.
 
-    source ids (B, S) --embedding--> fused (bi)GRU/LSTM, packed by length --> memory (B, S, H), state
+    source ids (B, S) --embedding--> fused (bi)GRU/LSTM, blind to padding --> memory (B, S, H), state
     target ids (B, T) --embedding--> decoder, one step per token:
         Luong:    h_t = RNN([y_{t-1}; h~_{t-1}]),  c_t = attend(h_t),      h~_t = tanh(W_c [c_t; h_t])
         Bahdanau: c_t = attend(h_{t-1}),           h_t = RNN([y_{t-1}; c_t (; h~_{t-1})]), h~_t as above
@@ -8,6 +8,10 @@
 
 A bidirectional encoder gives each direction H/2 units, so that memory and decoder state both have size H
 and the final forward/backward states, concatenated per layer, start the decoder (OpenNMT's "brnn").
+
+Training with every input gold does all it can for all steps at once: the embedding lookup, the output layer
+and the loss over the real (unpadded) target tokens; without input feeding, Luong's decoder RNN and attention
+too. Only h~_{t-1} -> step t (input feeding) and s_{t-1} -> attention (Bahdanau) need one step at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.attention import ATTENDS_BEFORE_STEP, check_attention, make_attention
-from textrnn.models.cells import default_dropouts, make_rnn
+from textrnn.models.cells import default_dropouts, make_rnn, run_packed_states, run_padded_states
 from textrnn.ranges import check_fields
 from textrnn.text.vocab import PAD_ID
 
@@ -88,13 +92,14 @@ class Encoder(nn.Module):
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor):
         """src (B, S), lengths (B,) -> memory (B, S, H) zero at padding, final state (L, B, H) (or h, c)."""
-        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
         emb = self.embedding_dropout(self.embedding(src))
-        # Packing: the fused kernel skips the padding, so the backward direction starts at each real end.
-        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, state = self.rnn(packed)
-        memory, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
+        # Padding must not reach a real step's state: the backward direction starts at each row's real end,
+        # and the final state is each row's own. cuDNN runs a packed batch natively; on CPU packing is slower
+        # than a dense run with each row reversed within its length (cells.run_padded_states): same numbers.
+        run = run_packed_states if emb.is_cuda else run_padded_states
+        memory, state = run(self.rnn, emb, lengths)
+        mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths.to(src.device)[:, None]
+        memory = memory.masked_fill(~mask.unsqueeze(-1), 0.0)
         if self.bidirectional:
             state = tuple(_join_directions(s) for s in state) if isinstance(state, tuple) else _join_directions(state)
         return memory, state
@@ -124,7 +129,11 @@ class Decoder(nn.Module):
 
     def step(self, tokens: torch.Tensor, state: DecoderState):
         """tokens (B,) -> attentional state h~ (B, H), attention weights (B, S), new state."""
-        parts = [self.embedding_dropout(self.embedding(tokens))]
+        return self._step(self.embedding_dropout(self.embedding(tokens)), state)
+
+    def _step(self, emb: torch.Tensor, state: DecoderState):
+        """One step from the embedded input token emb (B, E)."""
+        parts = [emb]
         if self.attend_before:
             top = (state.rnn[0] if isinstance(state.rnn, tuple) else state.rnn)[-1]  # s_{t-1}, (B, H)
             context, weights = self.attention(top, state.keys, state.memory, state.mask)
@@ -138,10 +147,26 @@ class Decoder(nn.Module):
         attn_h = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))
         return attn_h, weights, DecoderState(rnn, attn_h, state.memory, state.keys, state.mask)
 
-    def whole(self, tgt_in: torch.Tensor, state: DecoderState) -> torch.Tensor:
-        """Luong attention without input feeding, all gold inputs: one fused RNN call over (B, T), then
-        attention for all steps at once -> h~ (B, T, H). No per-step loop is needed."""
-        out, _ = self.rnn(self.embedding_dropout(self.embedding(tgt_in)), state.rnn)
+    def forced(self, tgt_in: torch.Tensor, state: DecoderState) -> torch.Tensor:
+        """Every input the gold token: tgt_in (B, T) -> h~ (B, T, H), as many `step` calls would give.
+
+        The target embeddings are looked up once for all steps (a lookup per step costs a dense V x E gradient
+        per step). Luong attention without input feeding needs no loop at all (`whole`); with input feeding
+        or Bahdanau attention each step needs the one before it, so the recurrence runs step by step, and
+        the output layer and loss still run once for all steps (Seq2Seq.forward)."""
+        emb = self.embedding_dropout(self.embedding(tgt_in))
+        if not self.attend_before and not self.input_feed:
+            return self.whole(emb, state)
+        steps = []
+        for t in range(emb.size(1)):
+            attn_h, _, state = self._step(emb[:, t], state)
+            steps.append(attn_h)
+        return torch.stack(steps, dim=1)
+
+    def whole(self, emb: torch.Tensor, state: DecoderState) -> torch.Tensor:
+        """Luong attention without input feeding, embedded gold inputs emb (B, T, E): one fused RNN call over
+        all steps, then attention for all steps at once -> h~ (B, T, H)."""
+        out, _ = self.rnn(emb, state.rnn)
         context, _ = self.attention(out, state.keys, state.memory, state.mask)
         return torch.tanh(self.combine(torch.cat([context, out], dim=-1)))
 
@@ -174,31 +199,38 @@ class Seq2Seq(nn.Module):
         attn_h, weights, state = self.decoder.step(tokens, state)
         return self.decoder.project(attn_h), weights, state
 
-    def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, batch: dict) -> tuple[torch.Tensor | None, torch.Tensor]:
         """batch: {"src" (B, S), "src_len" (B,), "tgt_in" (B, T) = <bos> y, "tgt_out" (B, T) = y <eos>,
         optional "teacher_forcing": the share of steps fed the gold token (else the model's own argmax;
-        Williams & Zipser 1989; Bengio et al. 2015 decay it over training)} -> (logits (B, T, V), loss)."""
+        Williams & Zipser 1989; Bengio et al. 2015 decay it over training)} -> (logits (B, T, V) or None, loss).
+
+        With every input gold (the default, and always in evaluation) only the real target tokens are
+        projected onto the vocabulary, in one matmul, and no (B, T, V) tensor is made: the output is None
+        (as the language model's with an adaptive softmax). `decoder.project(decoder.forced(...))` gives them."""
         state = self.encode(batch["src"], batch["src_len"])
-        tgt_in = batch["tgt_in"]
+        tgt_in, tgt_out = batch["tgt_in"], batch["tgt_out"]
         ratio = float(batch.get("teacher_forcing", 1.0)) if self.training else 1.0
-        if ratio >= 1.0 and not self.decoder.attend_before and not self.decoder.input_feed:
-            logits = self.decoder.project(self.decoder.whole(tgt_in, state))
-        else:
+        if ratio < 1.0:
             logits = self._stepwise(tgt_in, state, ratio)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch["tgt_out"].reshape(-1),
-                               ignore_index=PAD_ID, label_smoothing=self.config.label_smoothing)
-        return logits, loss
+            return logits, self._loss(logits.reshape(-1, logits.size(-1)), tgt_out.reshape(-1))
+        real = tgt_out != PAD_ID  # (B, T); the padded steps' h~ are computed, never projected
+        attn_h = self.decoder.forced(tgt_in, state)[real]  # (N, H), N real target tokens
+        return None, self._loss(self.decoder.project(attn_h), tgt_out[real])
+
+    def _loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """logits (N, V), targets (N,) -> mean cross-entropy over the targets that are not padding."""
+        return F.cross_entropy(logits.float(), targets, ignore_index=PAD_ID,
+                               label_smoothing=self.config.label_smoothing)
 
     def _stepwise(self, tgt_in: torch.Tensor, state: DecoderState, ratio: float) -> torch.Tensor:
-        tokens, steps, logits = tgt_in[:, 0], [], []
+        """One `step` per target token, each projected at once -> logits (B, T, V). Each step is fed the gold
+        token with probability `ratio`, else the model's own argmax (scheduled sampling): what the next
+        input is depends on this step's logits. With ratio 1, the reference the fast path must equal."""
+        tokens, logits = tgt_in[:, 0], []
         for t in range(tgt_in.size(1)):
             attn_h, _, state = self.decoder.step(tokens, state)
-            if ratio >= 1.0:
-                steps.append(attn_h)  # projected once, after the loop
-                tokens = tgt_in[:, min(t + 1, tgt_in.size(1) - 1)]
-                continue
             logits.append(self.decoder.project(attn_h))
             if t + 1 < tgt_in.size(1):
                 gold = torch.rand(tokens.size(0), device=tokens.device) < ratio
                 tokens = torch.where(gold, tgt_in[:, t + 1], logits[-1].argmax(-1))
-        return self.decoder.project(torch.stack(steps, 1)) if ratio >= 1.0 else torch.stack(logits, 1)
+        return torch.stack(logits, 1)

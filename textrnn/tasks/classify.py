@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,15 +15,14 @@ from textrnn.data.classify import (Encoded, bucket_batches, check_classes, colla
 from textrnn.data.corpus import token_lists
 from textrnn.data.labels import check_known, parse_label_map
 from textrnn.data.sources import Source
-from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
+from textrnn.errors import ConfigError, InputError, UnknownNameError
 from textrnn.ranges import check_fields
 from textrnn.tasks import defaults
-from textrnn.tasks.common import (build_vocab, check_resume, check_task, load_for, locks_output, prepare_output,
-                                  record_run, resume_saved)
-from textrnn.tasks.lm import TrainResult
+from textrnn.tasks.common import build_vocab, load_for, locks_output
+from textrnn.tasks.pipeline import Fit, TrainResult, network, run_training, start, too_few_to_split
 from textrnn.text import get_tokenizer
 from textrnn.text.normalize import clip
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig
 
 TASK = "classify"
 TRAINING = defaults.CLASSIFY  # the default training settings, as the CLI's
@@ -67,30 +66,27 @@ def _name(source: Source) -> str:
 def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | None = None,
           data: ClassifyDataConfig = ClassifyDataConfig(), training: TrainConfig = TRAINING,
           valid: Source | str | None = None, embeddings: str | Path | None = None, class_weights: bool = False,
-          encoder: str | Path | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
+          encoder: str | Path | Sequence[str | Path] | None = None, callbacks: Iterable[Callback] = (), overwrite: bool = False,
           resume: bool = False, started: float | None = None) -> TrainResult:
     """Train a classifier on `corpus` and save it to `out_dir`: the best epoch by validation macro-F1.
 
     `encoder`: a language model directory whose tokenizer, vocabulary, embedding and recurrent layers the
-    classifier starts from (`textrnn.transfer`); sizes and tokenizer settings then come from it.
+    classifier starts from (`textrnn.transfer`); sizes and tokenizer settings then come from it. Two (a forward
+    and a backward language model): a paired classifier, each encoder starting from one of them.
     `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
     started = started or time.time()
-    import torch
-
-    output = prepare_output(out_dir, overwrite, resume)
-    out = output.path
-    if resume:
-        check_resume(out, training, asdict(data), model)
+    output, saved = start(out_dir, TASK, overwrite, resume, training, asdict(data), model)
     source = _source(corpus)
-    saved = _resumed(out) if resume else None
     if saved is not None:  # how texts become ids is part of the model: keep the saved run's choices
         data = replace(data, **{k: v for k, v in saved.training.get("data", {}).items() if k in _MODEL_DATA})
-    lm = None
-    if saved is None and encoder is not None:
+    encoders = [] if encoder is None else [encoder] if isinstance(encoder, (str, Path)) else list(encoder)
+    lm = lms = None
+    if saved is None and encoders:
         if embeddings is not None:
             raise ConfigError("--embeddings and --encoder both set the word vectors; give one of them")
-        lm = transfer.read_lm(encoder, "--encoder")
+        encoders, lms = map(list, zip(*transfer.read_encoders(encoders)))  # the forward one first
+        lm, encoder = lms[0], encoders[0]
         transfer.check_tokenizer(lm, transfer.asked_tokenizer(data), encoder)
     tokenizer = saved.tokenizer("text") if saved else lm.tokenizer("text") if lm else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
@@ -101,37 +97,37 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     vectors = None
     if saved is None:
         saved, vectors = _new_model(train_rows, train_labels, tokenizer, model, data, embeddings, class_weights,
-                                    lm, encoder)
+                                    lm, encoder, paired=len(encoders) == 2)
     labels, vocab = saved.labels, saved.vocabs["text"]
     unknown = sorted((set(train_labels) | set(valid_labels)) - set(labels))
     if unknown:
         raise InputError(f"labels not in the training data: {', '.join(unknown[:10])}; known: {', '.join(labels)}",
                          hint="the validation data must use the training data's labels")
     label_ids = {label: i for i, label in enumerate(labels)}
-    net = _network(saved, training, vectors, out / "resume" if resume else None,
-                   transfer.lm_weights(encoder) if lm else None)
+    net = _network(saved, training, vectors, [transfer.lm_weights(path) for path in encoders] if lm else None)
     subwords = net.config.subwords
     train_data = encode(_tokens(train_rows, data.fold_digits), vocab, data.max_length, train_labels, label_ids,
                         subwords, data.truncate)
     valid_data = encode(_tokens(valid_rows, data.fold_digits), vocab, data.max_length, valid_labels, label_ids,
                         subwords, data.truncate)
 
-    trainer = Trainer(training, Monitor("macro_f1", "max", tie_break="loss"), out, callbacks)
     meta = {"corpus": _name(source), "valid": _name(_source(valid)) if valid is not None else
             f"{data.valid_fraction:.0%} of corpus, stratified (seed {training.seed})",
             "text_column": examples.text_column, "label_column": examples.label_column, "layout": examples.layout,
             "train_examples": len(train_data), "valid_examples": len(valid_data),
             "label_counts": {lab: counts[lab] for lab in labels}, "train_tokens": int(train_data.ids.numel()),
             "truncated": {"train": train_data.truncated, "valid": valid_data.truncated},
-            "data": asdict(data), "train": asdict(training), "device": trainer.device}
+            "data": asdict(data)}
     if vectors is not None:
         meta["embeddings"] = {"path": str(embeddings), "dim": vectors.dim, "coverage": round(vectors.coverage, 4)}
     if lm is not None:
         meta["encoder"] = {"path": str(encoder), "corpus": lm.training.get("corpus"),
                            "val_ppl": lm.metrics.get("val_ppl")}
+        if len(lms) == 2:
+            meta["encoder"]["backward"] = {"path": str(encoders[1]), "corpus": lms[1].training.get("corpus"),
+                                           "val_ppl": lms[1].metrics.get("val_ppl")}
     if resume:
         meta = {**saved.training, **meta}
-    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
     reports: dict[str, dict] = {}
 
     def evaluate_valid(m) -> dict[str, float]:
@@ -139,29 +135,22 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         reports["last"] = report(valid_data.labels.tolist(), probs.argmax(1).tolist(), labels)
         return {"loss": nll(probs, valid_data.labels), **epoch_metrics(reports["last"])}
 
-    def save_best(m, record) -> None:
-        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
-        saved.metrics = {**{k: v for k, v in record.items() if k.startswith("val_")},
-                         "valid_per_class": reports["last"]["per_class"]}
-        output.save_model(m, saved)
+    def best_metrics(record) -> dict[str, Any]:
+        return {**{k: v for k, v in record.items() if k.startswith("val_")},
+                "valid_per_class": reports["last"]["per_class"]}
+
+    def summary(state) -> dict[str, Any]:
+        best = state.history[state.best_epoch - 1] if state.best_epoch else {}
+        return {"labels": ", ".join(labels), "best_val_accuracy": best.get("val_accuracy"),
+                "max_length": data.max_length, "truncated_texts": train_data.truncated + valid_data.truncated}
 
     def epoch_batches(epoch: int) -> Iterator[dict]:
         for rows in bucket_batches(train_data.lengths, training.batch_size, training.seed * 1009 + epoch):
             yield collate(train_data, rows)
 
-    with torch.enable_grad():  # even if an inference runner in this process turned gradients off
-        state = trainer.fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
-                            save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                            resume=resume, save_start=not output.replacing)
-    trainer.finish()
-    run_seconds = record_run(out, state, started)
-    best = state.history[state.best_epoch - 1] if state.best_epoch else {}
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_macro_f1": state.best,
-                                            "seconds": state.elapsed, "run_seconds": run_seconds,
-                                            "labels": ", ".join(labels),
-                                            "best_val_accuracy": best.get("val_accuracy"),
-                                            "max_length": data.max_length,
-                                            "truncated_texts": train_data.truncated + valid_data.truncated})
+    fit = Fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
+              Monitor("macro_f1", "max", tie_break="loss"), meta, best_metrics, summary)
+    return run_training(output, saved, fit, training, callbacks, resume, started)
 
 
 _MODEL_DATA = ("max_length", "truncate", "fold_digits")  # data options that the saved model needs at inference
@@ -176,17 +165,16 @@ def _splits(examples, source: Source, valid, tokenizer, data: ClassifyDataConfig
     check_classes(examples.labels, _name(source))
     train_idx, valid_idx = stratified_split(examples.labels, data.valid_fraction, seed)
     if not valid_idx or not train_idx:
-        raise InputError(f"{_name(source)}: {len(examples)} rows are too few for a validation split",
-                         hint="add rows, or give --valid FILE")
+        raise too_few_to_split(_name(source), len(examples), "rows")
     return ((examples.tokens.select(train_idx), [examples.labels[i] for i in train_idx]),
             (examples.tokens.select(valid_idx), [examples.labels[i] for i in valid_idx]))
 
 
 def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None, data: ClassifyDataConfig,
                embeddings: str | Path | None, class_weights: bool, lm: checkpoint.Saved | None = None,
-               encoder: str | Path | None = None):
+               encoder: str | Path | None = None, paired: bool = False):
     """The Saved description of a new classifier (labels, vocabulary, architecture) and any word vectors.
-    With a language model `lm`, its vocabulary and encoder shape are used."""
+    With a language model `lm`, its vocabulary and encoder shape are used; `paired`: a backward one too."""
     from collections import Counter
 
     from textrnn.models.classifier import ClassifierConfig
@@ -194,6 +182,7 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
     order = label_order(labels)
     if lm is not None:
         vocab, arch = lm.vocabs["text"], transfer.encoder_arch(lm, model or {}, encoder)
+        arch["paired"] = paired
     else:
         vocab = build_vocab(_tokens(rows, data.fold_digits), data.min_freq, data.max_vocab)
         arch = {k: v for k, v in (model or {}).items() if v is not None}
@@ -214,37 +203,21 @@ def _new_model(rows, labels: list[str], tokenizer, model: dict[str, Any] | None,
                             tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab}, labels=order), vectors
 
 
-def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, resume_dir: Path | None, lm_state=None):
-    """The classifier, seeded (the same seed gives the same initial weights), with word vectors or a language
-    model's encoder copied in, or the weights of the run being resumed loaded. One too large for the memory
-    is refused before it is allocated."""
-    from textrnn.models import build_model
-
-    seed_everything(training.seed)
-    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
+def _network(saved: checkpoint.Saved, training: TrainConfig, vectors, lm_states=None):
+    """The classifier (pipeline.network), with word vectors or the language models' encoders copied in (the
+    forward one's, then a pair's backward one's). A resumed run's weights are loaded by the pipeline."""
+    net = network(saved, training)
     if vectors is not None:
         from textrnn.embeddings import init_embedding
 
         init_embedding(net.embedding.weight, vectors)
-    if lm_state is not None:
-        transfer.copy_encoder(net, lm_state)
-    if resume_dir is not None:
-        net.load_state_dict(checkpoint.load(resume_dir)[0].state_dict())
+    for prefix, lm_state in zip(("", "backward_"), lm_states or ()):
+        transfer.copy_encoder(net, lm_state, prefix)
     return net
 
 
 def _tokens(ds, fold: bool) -> Iterator[list[str]]:
     return (fold_digits(tokens) for tokens in token_lists(ds)) if fold else token_lists(ds)
-
-
-def _resumed(out: Path) -> checkpoint.Saved:
-    if (out / checkpoint.CONFIG).is_file():
-        check_task(out, TASK)
-    if not (out / "resume" / checkpoint.CONFIG).is_file():
-        raise TrainingError(f"nothing to resume in {out}: it has no resume/ state",
-                            hint="start without --resume (add --overwrite to replace the directory)")
-    check_task(out / "resume", TASK)
-    return resume_saved(out)
 
 
 # Scoring -----------------------------------------------------------------------------------------
@@ -353,15 +326,12 @@ class ClassifierRunner:
 def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_BATCH,
             device: str = "cpu") -> Iterator[dict[str, Any]]:
     """Each text's label, its probability and every class's probability, in input order. Texts are read
-    and classified `batch_size` at a time, so a long stream starts giving results at once."""
+    and classified up to 4 x `batch_size` at a time, fewer when stdin has no more lines ready (a writer
+    waiting for an answer gets it at once: textrnn.data.stdin.batches)."""
+    from textrnn.data.stdin import batches
+
     runner = ClassifierRunner(model, device)
-    chunk: list[str] = []
-    for text in texts:
-        chunk.append(text)
-        if len(chunk) == batch_size * 4:
-            yield from runner.classify(chunk, batch_size)
-            chunk = []
-    if chunk:
+    for chunk in batches(texts, batch_size * 4):
         yield from runner.classify(chunk, batch_size)
 
 

@@ -13,15 +13,17 @@ from textrnn import checkpoint, transfer
 from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
-from textrnn.errors import InputError
+from textrnn.errors import ConfigError, InputError
 from textrnn.ranges import check, check_fields
 from textrnn.tasks import defaults
-from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
-                                  resume_saved)
+from textrnn.tasks.lm_generate import (PREDICT_BATCH, GenerateConfig, Generation, beam_tokens, generate_batch,
+                                      generate_batch_size, in_batches, run_prompts, sample_steps, stop_ids, token_strings)
+from textrnn.tasks.common import build_vocab, load_for, locks_output
+from textrnn.tasks.pipeline import Fit, TrainResult, network, run_training, start, too_few_to_split
 from textrnn.text import Vocab, coverage, get_tokenizer
 from textrnn.text.normalize import clip, is_blank
 from textrnn.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig, pick_device
 
 TASK = "lm"
 TRAINING = defaults.LM  # the default training settings, as the CLI's
@@ -45,13 +47,6 @@ class LMDataConfig:
 
     def __post_init__(self) -> None:
         check_fields(self, "min_freq", "max_vocab", "bptt", "valid_fraction")
-
-
-@dataclass
-class TrainResult:
-    path: Path
-    history: list[dict[str, Any]] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def stream_loss(model, data, bptt: int, known_only: bool = False) -> tuple[float, int]:
@@ -89,21 +84,16 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     `started`: when the run began (time.time()), for the whole run's seconds; default: now.
     """
     started = started or time.time()
-    from textrnn.models import build_model
     from textrnn.models.language_model import LanguageModelConfig
 
     base = transfer.read_lm(init, "--init") if init is not None and not resume else None
     if base is not None:
         transfer.check_tokenizer(base, transfer.asked_tokenizer(data), init)
         transfer.check_arch(base.model_config, model or {}, init)
-    output = prepare_output(out_dir, overwrite, resume)
-    out = output.path
-    if resume:
-        check_resume(out, training, asdict(data), model)
-    resumed = resume_saved(out) if resume else None
+    output, resumed = start(out_dir, TASK, overwrite, resume, training, asdict(data), model)
     source = Source(corpus, documents=data.documents) if isinstance(corpus, str) else corpus
-    start = base or resumed  # the tokenizer of the model this run starts from, or continues
-    tokenizer = start.tokenizer("text") if start else \
+    begun = base or resumed  # the tokenizer of the model this run starts from, or continues
+    tokenizer = begun.tokenizer("text") if begun else \
         get_tokenizer(data.tokenizer or "spacy", data.lang or "en", bool(data.lowercase))
     train_ds, valid_ds = _train_valid(source, valid, tokenizer, data.valid_fraction, training.seed)
 
@@ -122,12 +112,13 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         model_config = LanguageModelConfig(vocab_size=len(vocab), **_new_arch(model or {}))
         saved = checkpoint.Saved(task=TASK, model_kind="language_model", model_config=asdict(model_config),
                                  tokenizers={"text": tokenizer.spec}, vocabs={"text": vocab})
-    seed_everything(training.seed)  # the initial weights depend on the seed too
-    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
+    net = network(saved, training)
     if base is not None:
         net.load_state_dict(transfer.grown_lm_state(transfer.lm_weights(init), base.model_config, len(added)))
-    train_data = batchify(stream_ids(token_lists(train_ds), vocab), training.batch_size, data.bptt, "training")
-    valid_stream = stream_ids(token_lists(valid_ds), vocab)
+    backward = saved.model_config.get("backward", False)
+    train_data = batchify(stream_ids(token_lists(train_ds), vocab, backward), training.batch_size, data.bptt,
+                          "training")
+    valid_stream = stream_ids(token_lists(valid_ds), vocab, backward)
     valid_batch = max(1, min(EVAL_BATCH, valid_stream.numel() // (data.bptt + 1)))
     valid_data = batchify(valid_stream, valid_batch, min(data.bptt, valid_stream.numel() - 1), "validation")
     char_level = tokenizer.level == "char"
@@ -139,30 +130,16 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
             metrics["bpc"] = loss / math.log(2)
         return metrics
 
-    trainer = Trainer(training, Monitor("loss", "min"), out, callbacks)
     meta = {"corpus": str(source.path),
             "valid": str(getattr(valid, "path", valid)) if valid else f"{data.valid_fraction:.0%} of corpus",
             "train_tokens": int(train_data.numel()), "valid_tokens": int(valid_stream.numel()),
-            "data": asdict(data), "train": asdict(training), "device": trainer.device}
+            "data": asdict(data)}
     if base is not None:
         meta["init"] = {"path": str(init), "corpus": base.training.get("corpus"), "words_added": len(added),
                         "val_ppl_before": base.metrics.get("val_ppl")}
-    if resume:
-        net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
-    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
-
-    def save_best(m, record) -> None:
-        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
-        saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
-        output.save_model(m, saved)
-
-    state = trainer.fit(net, lambda epoch: windows(train_data, data.bptt, loss_only=True), num_windows(train_data, data.bptt),
-                        evaluate, save_best, lambda m, target, extra: checkpoint.save(target, m, saved, extra),
-                        resume=resume, save_start=not output.replacing)
-    trainer.finish()
-    run_seconds = record_run(out, state, started)
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, "best_val_loss": state.best,
-                                            "seconds": state.elapsed, "run_seconds": run_seconds})
+    fit = Fit(net, lambda epoch: windows(train_data, data.bptt, loss_only=True), num_windows(train_data, data.bptt),
+              evaluate, Monitor("loss", "min"), meta)
+    return run_training(output, saved, fit, training, callbacks, resume, started)
 
 
 def _new_arch(model: dict[str, Any]) -> dict[str, Any]:
@@ -192,8 +169,7 @@ def _train_valid(source: Source, valid, tokenizer, fraction: float, seed: int):
     if valid is not None:
         return tokens, tokenize_corpus(load_corpus(valid), "text", tokenizer)
     if len(tokens) < 2:
-        raise InputError(f"{source.path}: the corpus has one example; a validation split needs two or more",
-                         hint="add text, or give --valid FILE")
+        raise too_few_to_split(str(source.path), len(tokens), "examples")
     train_idx, valid_idx = split_examples(len(tokens), fraction, seed)
     return tokens.select(train_idx), tokens.select(valid_idx)
 
@@ -237,146 +213,113 @@ def _is_word(token: str) -> bool:
 
 
 class LanguageModelRunner:
-    """A loaded language model with its tokenizer and vocabulary, for predict and generate."""
+    """A loaded language model with its tokenizer and vocabulary, for predict and generate. Many texts go
+    through the model together (predict_many, generate_many); see textrnn.tasks.lm_generate."""
 
     def __init__(self, model: str | Path = "everyday-english", device: str = "cpu") -> None:
         self.device = pick_device(device)
         self.model, self.saved = load_for(model, TASK, self.device)
+        if self.saved.model_config.get("backward"):
+            raise ConfigError(f"{model} is a backward language model: it reads text right to left and predicts "
+                              "the word before, not the next one",
+                              hint=f"use it as a classifier's second encoder: textrnn train classify DATA "
+                                   f"--encoder FORWARD_LM --encoder {model}")
         self.tokenizer = self.saved.tokenizer("text")
         self.vocab = self.saved.vocabs["text"]
         self.char_level = self.tokenizer.level == "char"
 
-    def _run_prompt(self, prompt: Prompt):
-        import torch
-
-        with torch.inference_mode():
-            out, state = self.model.hidden(torch.tensor([prompt.ids], device=self.device))
-            return self.model.scores(out[:, -1:])[0, -1], state
-
     def predict(self, text: str, k: int = 5, all_tokens: bool = False, where: str = "") -> dict[str, Any]:
         """The k likeliest next tokens (words only, unless all_tokens) with their probabilities. `where` names
         the text in errors (" (input 2)")."""
+        check("k", k)
+        return self._predictions([encode_prompt(text, self.tokenizer, self.vocab, where)], k, all_tokens)[0]
+
+    def predict_many(self, texts: Iterable[str], k: int = 5, all_tokens: bool = False,
+                     batch_size: int = PREDICT_BATCH) -> Iterator[dict[str, Any]]:
+        """`predict` for each text, in order, up to batch_size texts through the model at once. From the second
+        on, errors number the text (" (input 2)"); the answers for the texts before a bad one come first."""
+        check("k", k)
+
+        def encode(text: str, i: int) -> Prompt:
+            return encode_prompt(text, self.tokenizer, self.vocab, f" (input {i + 1})" if i else "")
+
+        return in_batches(texts, batch_size, encode, lambda prompts, _: self._predictions(prompts, k, all_tokens))
+
+    def _predictions(self, prompts: list[Prompt], k: int, all_tokens: bool) -> list[dict[str, Any]]:
         import torch
 
-        check("k", k)
-        prompt = encode_prompt(text, self.tokenizer, self.vocab, where)
-        logits, _ = self._run_prompt(prompt)
-        results = self.top_tokens(torch.softmax(logits.float(), dim=-1), k, all_tokens)
-        return {"prompt": text, "predictions": results, "unknown": prompt.unknown, "notes": prompt.notes}
+        logits, _ = run_prompts(self.model, [p.ids for p in prompts], self.device)
+        probs = torch.softmax(logits.float(), dim=-1).cpu()
+        return [{"prompt": p.text, "predictions": self.top_tokens(row, k, all_tokens), "unknown": p.unknown,
+                 "notes": p.notes} for p, row in zip(prompts, probs)]
 
     def top_tokens(self, probs, k: int = 5, all_tokens: bool = False) -> list[dict[str, Any]]:
         """probs (V,) -> the k likeliest tokens as {"token", "probability"}: words only unless all_tokens (or
-        a character model), never a special token."""
+        a character model), never a special token. Looks among the likeliest few first, then the rest."""
         import torch
 
-        results = []
-        for i in torch.argsort(probs, descending=True).tolist():
-            token = self.vocab.itos[i]
-            if i in (PAD_ID, UNK_ID, BOS_ID, EOS_ID) or not (all_tokens or self.char_level or _is_word(token)):
-                continue
-            results.append({"token": token, "probability": probs[i].item()})
-            if len(results) == k:
-                break
-        return results
+        size = min(len(probs), 4 * k + 16)
+        while True:
+            results = []
+            for i in torch.topk(probs, size).indices.tolist():
+                token = self.vocab.itos[i]
+                if i in (PAD_ID, UNK_ID, BOS_ID, EOS_ID) or not (all_tokens or self.char_level or _is_word(token)):
+                    continue
+                results.append({"token": token, "probability": probs[i].item()})
+                if len(results) == k:
+                    return results
+            if size == len(probs):
+                return results
+            size = len(probs)
 
     def generate(self, prompt_text: str, n: int = 30, temperature: float = 0.8, top_k: int = 0,
                  top_p: float = 1.0, seed: int | None = None, beam: int = 0,
                  until: str | None = None) -> Iterator[str]:
         """Yield generated tokens one by one. Each costs one recurrent step: the state is carried.
 
-        until: "line" stops at the end-of-line token, "sentence" also at . ! ?, None only after n tokens
-        (end-of-line is then written as a line break). Default: "line" for word models, None for characters.
+        until: "line" stops at the end-of-line token, "sentence" also at . ! ?, "none" only after n tokens
+        (end-of-line is then written as a line break). Default: "line" for word models, "none" for characters.
         Option values out of range (textrnn.ranges) are refused here, before the first token.
         """
-        from textrnn.sampling import check_sampling
+        config = self._config(GenerateConfig(n, temperature, top_k, top_p, seed, beam, until))
+        prompt = self._generation_prompt(prompt_text)
+        if beam >= 1:  # 1: greedy, the likeliest token at each step
+            return beam_tokens(self.model, self.vocab, self.device, prompt.ids, config)
+        return self._stream(prompt, config)
 
-        check_sampling(temperature, top_k, top_p)
-        for name, value in (("n", n), ("beam", beam), ("seed", seed)):
-            check(name, value)
-        if beam > 1:
-            check("beam_n", n)
-        until = until if until is not None else ("none" if self.char_level else "line")
+    def generate_many(self, prompts: Iterable[str], batch_size: int | None = None,
+                      **options: Any) -> Iterator[Generation]:
+        """A Generation for each prompt, in order; `options` are generate's. Up to batch_size prompts are
+        sampled together (fewer when stdin has no more ready), with the same text as one at a time: with
+        seed S, prompt i samples from its own generator seeded with lm_generate.prompt_seed(S, i). Beam
+        search runs one prompt at a time. Options out of range are refused here, before the first prompt.
+        batch_size None: lm_generate.generate_batch_size (512, fewer for a large vocabulary)."""
+        config = self._config(GenerateConfig(**options))
+        size = batch_size or generate_batch_size(len(self.vocab))
+        return in_batches(prompts, size, lambda text, _: self._generation_prompt(text),
+                          lambda batch, first: generate_batch(self.model, self.vocab, self.device, batch, first, config))
+
+    def _config(self, config: GenerateConfig) -> GenerateConfig:
+        return replace(config, until=config.until or ("none" if self.char_level else "line"))
+
+    def _generation_prompt(self, text: str) -> Prompt:
         # A blank prompt ("", or nothing once normalized) starts from the beginning of a line.
-        prompt = Prompt("", [EOS_ID], [], []) if is_blank(prompt_text) else \
-            encode_prompt(prompt_text, self.tokenizer, self.vocab)
-        if beam > 1:
-            return self._beam(prompt, n, beam, until)
-        return self._sample(prompt, n, temperature, top_k, top_p, seed, until)
+        return Prompt(text, [EOS_ID], [], []) if is_blank(text) else encode_prompt(text, self.tokenizer, self.vocab)
 
-    def _sample(self, prompt: Prompt, n: int, temperature: float, top_k: int, top_p: float, seed: int | None,
-                until: str) -> Iterator[str]:
-        import torch
-
-        from textrnn.sampling import next_token
-
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        banned = [PAD_ID, UNK_ID, BOS_ID]
-        logits, state = self._run_prompt(prompt)
-        with torch.inference_mode():
-            for i in range(n):
-                logits = logits.float().clone()
-                logits[banned + ([EOS_ID] if i == 0 else [])] = float("-inf")  # never an empty continuation
-                tok = int(next_token(logits.unsqueeze(0).cpu(), temperature, top_k, top_p, gen)[0])
-                if tok == EOS_ID:
-                    if until != "none":
-                        return
-                    yield "\n"
-                else:
-                    token = self.vocab.itos[tok]
-                    yield token
-                    if until == "sentence" and token in {".", "!", "?"}:
-                        return
-                out, state = self.model.step(torch.tensor([[tok]], device=self.device), state)
-                logits = out[0, -1]
-
-    def _beam(self, prompt: Prompt, n: int, beam: int, until: str) -> Iterator[str]:
-        import torch
-
-        from textrnn.beam_search import beam_search
-
-        _, state = self._run_prompt(Prompt(prompt.text, prompt.ids[:-1], [], [])) if len(prompt.ids) > 1 \
-            else (None, None)
-
-        def step(tokens, st):
-            if st is not None and tokens.size(0) > 1 and _batch(st) == 1:
-                st = _expand(st, tokens.size(0))
-            out, st = self.model.step(tokens.view(-1, 1).to(self.device), st)
-            return torch.log_softmax(out[:, -1].float(), dim=-1).cpu(), st
-
-        with torch.inference_mode():
-            best = beam_search(step, _reorder, state, prompt.ids[-1], beam, n,
-                               EOS_ID if until != "none" else None, banned=(PAD_ID, UNK_ID, BOS_ID))[0]
-        for tok in best.tokens:
-            token = "\n" if tok == EOS_ID else self.vocab.itos[tok]
-            yield token
-            if until == "sentence" and token in {".", "!", "?"}:
-                return
+    def _stream(self, prompt: Prompt, config: GenerateConfig) -> Iterator[str]:
+        logits, state = run_prompts(self.model, [prompt.ids], self.device)
+        seeds = None if config.seed is None else [config.seed]
+        for _, ids, _ in sample_steps(self.model, logits, state, config, seeds, stop_ids(self.vocab, config.until),
+                                      self.device):
+            yield from token_strings(self.vocab, ids, config.until)
 
     def detokenize(self, tokens: list[str]) -> str:
         return self.tokenizer.detokenize(tokens)
 
 
-def _batch(state) -> int:
-    return (state[0] if isinstance(state, tuple) else state).size(1)
-
-
-def _expand(state, n: int):
-    if isinstance(state, tuple):
-        return tuple(s.expand(-1, n, -1).contiguous() for s in state)
-    return state.expand(-1, n, -1).contiguous()
-
-
-def _reorder(state, index):
-    if isinstance(state, tuple):
-        return tuple(s.index_select(1, index.to(s.device)) for s in state)
-    return state.index_select(1, index.to(state.device))
-
-
 def predict(model: str | Path, texts: Iterable[str], k: int = 5, all_tokens: bool = False,
             device: str = "cpu") -> Iterator[dict[str, Any]]:
-    runner = LanguageModelRunner(model, device)
-    for i, text in enumerate(texts, 1):  # texts may be a stream: the first is not numbered in errors
-        yield runner.predict(text, k, all_tokens, f" (input {i})" if i > 1 else "")
+    yield from LanguageModelRunner(model, device).predict_many(texts, k, all_tokens)
 
 
 def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: str = "cpu") -> dict[str, Any]:
@@ -395,7 +338,7 @@ def evaluate(model: str | Path, source: Source | str, bptt: int = 35, device: st
     counter: Counter[str] = Counter()
     for tokens in token_lists(ds):
         counter.update(tokens)
-    stream = stream_ids(token_lists(ds), vocab)
+    stream = stream_ids(token_lists(ds), vocab, saved.model_config.get("backward", False))
     batch = max(1, min(EVAL_BATCH, stream.numel() // (bptt + 1)))
     data = batchify(stream, batch, min(bptt, stream.numel() - 1), "evaluation")
     with torch.inference_mode():

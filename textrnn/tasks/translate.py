@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from itertools import islice
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,11 @@ from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches,
 from textrnn.errors import ConfigError, InputError, TrainingError, UnknownNameError
 from textrnn.ranges import check, check_fields
 from textrnn.tasks import defaults
-from textrnn.tasks.common import (build_vocab, check_resume, load_for, locks_output, prepare_output, record_run,
-                                  resume_saved)
+from textrnn.tasks.common import build_vocab, load_for, locks_output
+from textrnn.tasks.pipeline import Fit, TrainResult, network, run_training, start, too_few_to_split
 from textrnn.text import Vocab, get_tokenizer
 from textrnn.text.normalize import clip
-from textrnn.training import Callback, Monitor, TrainConfig, Trainer, pick_device, seed_everything
+from textrnn.training import Callback, Monitor, TrainConfig, pick_device
 from textrnn.translate_decode import DecodeConfig, replace_unknown, translate_ids
 
 TASK = "translate"
@@ -68,13 +67,6 @@ class TranslateDataConfig:
 
 
 @dataclass
-class TrainResult:
-    path: Path
-    history: list[dict[str, Any]] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class _Split:
     """Tokenized, numericalized pairs of one split, with the raw target text for BLEU."""
 
@@ -101,13 +93,9 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     started = started or time.time()
     import random
 
-    from textrnn.models import build_model
     from textrnn.models.seq2seq import Seq2SeqConfig
 
-    output = prepare_output(out_dir, overwrite, resume)
-    out = output.path
-    if resume:
-        check_resume(out, training, asdict(config), model)
+    output, resumed = start(out_dir, TASK, overwrite, resume, training, asdict(config), model)
     pairs = as_parallel(data)
     langs = (config.tgt_lang, config.src_lang) if pairs.reverse else (config.src_lang, config.tgt_lang)
     src_tok, tgt_tok = (get_tokenizer(config.tokenizer, lang, config.lowercase) for lang in langs)
@@ -117,8 +105,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
         train_idx, valid_idx = list(range(len(src))), None
     else:
         if len(src) < 2:
-            raise TrainingError(f"{pairs.describe()} has one pair; a validation split needs two or more",
-                                hint="add pairs, or give --valid FILE")
+            raise too_few_to_split(pairs.describe(), len(src), "pairs")
         train_idx, valid_idx = split_examples(len(src), config.valid_fraction, training.seed)
         v_src, v_tgt, v_refs = src, tgt, refs
     keep = set(within_length(src, tgt, config.max_length))
@@ -133,8 +120,8 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     if not valid_idx:
         raise TrainingError(f"no validation pair has at most {config.max_length} tokens on both sides")
 
-    if resume:
-        saved = resume_saved(out)
+    if resumed is not None:
+        saved = resumed
     else:
         vocabs = {"source": build_vocab((src[i] for i in train_idx), config.min_freq, config.max_vocab, "source "),
                   "target": build_vocab((tgt[i] for i in train_idx), config.min_freq, config.max_vocab, "target ")}
@@ -146,8 +133,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     train_split = _Split([sv.encode(src[i]) for i in train_idx], [tv.encode(tgt[i]) for i in train_idx], [])
     valid_split = _Split([sv.encode(v_src[i]) for i in valid_idx], [tv.encode(v_tgt[i]) for i in valid_idx],
                          [v_refs[i] for i in valid_idx])
-    seed_everything(training.seed)  # the initial weights depend on the seed too
-    net = build_model(saved.model_kind, saved.model_config, pick_device(training.device), training.optimizer)
+    net = network(saved, training)
     lengths = [len(s) for s in train_split.src]
 
     def batches(epoch: int) -> Iterator[dict]:
@@ -158,30 +144,18 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     def evaluate(m) -> dict[str, float]:
         return _validate(m, valid_split, tgt_tok, tv, config, training.batch_size, bleu=config.monitor == "bleu")
 
-    trainer = Trainer(training, Monitor(config.monitor, MONITORS[config.monitor]), out, callbacks)
     meta = {"corpus": pairs.describe(), "valid": as_parallel(valid).describe() if valid
             else f"{config.valid_fraction:.0%} of corpus", "train_pairs": len(train_idx),
             "valid_pairs": len(valid_idx), "train_tokens": sum(len(t) + 1 for t in train_split.tgt),
-            "left_out_long": len(src) - len(keep), "reverse": pairs.reverse, "data": asdict(config),
-            "train": asdict(training), "device": trainer.device}
-    if resume:
-        net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
-    saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
+            "left_out_long": len(src) - len(keep), "reverse": pairs.reverse, "data": asdict(config)}
 
-    def save_best(m, record) -> None:
-        saved.training = {**meta, "best_epoch": record["epoch"], "seconds": record["seconds"]}
-        saved.metrics = {k: v for k, v in record.items() if k.startswith("val_")}
-        output.save_model(m, saved)
+    def bleu_of_best(state, device: str) -> None:
+        if config.monitor != "bleu" and config.valid_bleu_sentences:
+            _bleu_of_best(output.path, state, valid_split, tgt_tok, config, training.batch_size, device)
 
-    state = trainer.fit(net, batches, math.ceil(len(lengths) / training.batch_size), evaluate, save_best,
-                        lambda m, target, extra: checkpoint.save(target, m, saved, extra), resume=resume,
-                        save_start=not output.replacing)
-    trainer.finish()
-    if config.monitor != "bleu" and config.valid_bleu_sentences and state.best_epoch:
-        _bleu_of_best(out, state, valid_split, tgt_tok, config, training.batch_size, trainer.device)
-    run_seconds = record_run(out, state, started)
-    return TrainResult(out, state.history, {"best_epoch": state.best_epoch, f"best_val_{config.monitor}": state.best,
-                                            "seconds": state.elapsed, "run_seconds": run_seconds})
+    fit = Fit(net, batches, math.ceil(len(lengths) / training.batch_size), evaluate,
+              Monitor(config.monitor, MONITORS[config.monitor]), meta, after=bleu_of_best)
+    return run_training(output, saved, fit, training, callbacks, resume, started)
 
 
 def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataConfig, batch_size: int,
@@ -279,12 +253,15 @@ class Translator:
 
 def predict(model: str | Path, texts: Iterable[str], beam: int = 5, attention: bool = False,
             device: str = "cpu", batch_size: int = 32) -> Iterator[dict[str, Any]]:
-    """Translate each text, in order, decoding batch_size of them together (greedy when beam is 1)."""
+    """Translate each text, in order, decoding up to batch_size of them together (greedy when beam is 1);
+    fewer when stdin has no more lines ready (textrnn.data.stdin.batches)."""
+    from textrnn.data.stdin import batches
+
     check("beam", beam)
     translator = Translator(model, device)
     decode = DecodeConfig(beam=max(beam, 1), batch_size=batch_size)
-    texts, done = iter(texts), 0
-    while chunk := list(islice(texts, batch_size)):
+    done = 0
+    for chunk in batches(texts, batch_size):
         yield from translator.translate(chunk, decode, attention, first=done + 1)
         done += len(chunk)
 
