@@ -52,7 +52,7 @@ class PlainLoop:
                 y, h = self.rnn(self.drop(self.emb(x)), h)
                 return self.out(self.drop(y)), h
 
-        self.model, self.data, self.vocab_size = Plain(), train_data, vocab_size
+        self.model, self.data, self.vocab_size = Plain(), train_data.long(), vocab_size  # int64 ids, as torch's examples
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
         self.hidden, self.i, self.tokens = None, 0, 0
 
@@ -79,6 +79,7 @@ class PlainLoop:
         from torch import nn
 
         self.model.eval()
+        data = data.long()
         total, count, hidden = 0.0, 0, None
         with torch.no_grad():
             for i in range(0, data.size(1) - 1, T):
@@ -125,7 +126,7 @@ def _data(folder: Path, train_tokens: int):
     return train, valid, vocab, train_data, valid_data
 
 
-def _textrnn(train: Path, valid: Path, out: Path, callbacks=()):
+def _textrnn(train: Path, valid: Path, out: Path, callbacks=(), precision: str = "auto"):
     from textrnn.tasks import lm
     from textrnn.training import TrainConfig
 
@@ -133,13 +134,14 @@ def _textrnn(train: Path, valid: Path, out: Path, callbacks=()):
             "embedding_dropout": DROPOUT, "output_dropout": DROPOUT, "tie_weights": True}
     return lm.train(str(train), out, arch,
                     lm.LMDataConfig(tokenizer="spacy", lowercase=True, max_vocab=VOCAB, bptt=T),
-                    TrainConfig(epochs=1, batch_size=B, lr=LR, optimizer="sgd", clip=CLIP, device="cpu"),
+                    TrainConfig(epochs=1, batch_size=B, lr=LR, optimizer="sgd", clip=CLIP, device="cpu",
+                                precision=precision),
                     valid=str(valid), callbacks=callbacks, overwrite=True)
 
 
-def pair(threads: int, files, tmp: Path) -> dict:
+def pair(threads: int, precision: str, files, tmp: Path) -> dict:
     """One epoch of each loop with `threads` threads each, taking turns step by step (_lockstep): textrnn in
-    this process, the plain loop in a process of its own."""
+    this process with `precision`, the plain loop (float32) in a process of its own."""
     import torch
 
     from textrnn import checkpoint
@@ -151,21 +153,22 @@ def pair(threads: int, files, tmp: Path) -> dict:
     results = SPAWN.Queue()
     worker = SPAWN.Process(target=_plain_worker, args=(theirs, str(tmp / "streams.pt"), threads, results))
     worker.start()
+    model = tmp / f"model-{threads}-{precision}"
     try:
-        result = _textrnn(train, valid, tmp / f"model-{threads}", [ours.callback()])
+        result = _textrnn(train, valid, model, [ours.callback()], precision)
     except BaseException:
         worker.terminate()
         raise
     plain = collect([worker], results, 1)[0]
-    assert checkpoint.load(tmp / f"model-{threads}")[1].vocabs["text"].itos == vocab.itos  # the same stream
+    assert checkpoint.load(model)[1].vocabs["text"].itos == vocab.itos  # the same stream
     assert plain["steps"] == ours.steps == num_steps(train_data)  # and both read all of it
-    tokens = plain["tokens"]
-    return {f"{threads}t_textrnn_tokens_per_s": tokens / ours.seconds,
-            f"{threads}t_plain_tokens_per_s": tokens / plain["seconds"],
-            f"{threads}t_textrnn_over_plain": plain["seconds"] / ours.seconds,
-            f"{threads}t_textrnn_val_ppl": result.history[0]["val_ppl"], f"{threads}t_plain_val_ppl": plain["valid_ppl"],
-            f"{threads}t_textrnn_page_faults_per_step": ours.faults // ours.steps,
-            f"{threads}t_plain_page_faults_per_step": plain["page_faults"] // plain["steps"]}
+    tokens, key = plain["tokens"], f"{threads}t_{precision}"
+    return {f"{key}_textrnn_tokens_per_s": tokens / ours.seconds,
+            f"{key}_plain_tokens_per_s": tokens / plain["seconds"],
+            f"{key}_textrnn_over_plain": plain["seconds"] / ours.seconds,
+            f"{key}_textrnn_val_ppl": result.history[0]["val_ppl"], f"{key}_plain_val_ppl": plain["valid_ppl"],
+            f"{key}_textrnn_page_faults_per_step": ours.faults // ours.steps,
+            f"{key}_plain_page_faults_per_step": plain["page_faults"] // plain["steps"]}
 
 
 def profile(steps: int, files, tmp: Path) -> None:
@@ -210,6 +213,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=1_000_000, help="training tokens (validation: 1/12 of it)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--precision", nargs="+", default=["auto", "bf16"], choices=["auto", "fp32", "bf16"],
+                        help="textrnn's --precision (the plain loop: float32)")
     parser.add_argument("--profile", type=int, metavar="STEPS", help="profile this many steps of each instead")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -221,7 +226,8 @@ def main() -> None:
             return
         figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2])}
         for threads in args.threads:
-            figures.update(pair(threads, files, Path(tmp)))
+            for precision in args.precision:
+                figures.update(pair(threads, precision, files, Path(tmp)))
     report(figures, args.json)
 
 

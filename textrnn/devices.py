@@ -70,3 +70,22 @@ def cpu_workers() -> int:
     or OMP_NUM_THREADS, else the machine's cores."""
     env = os.environ.get("OMP_NUM_THREADS", "")
     return _threads or (int(env) if env.isdigit() and int(env) > 0 else None) or os.cpu_count() or 1
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def autocast_dtype(precision: str, device: str):
+    """The dtype that training's matrix products run in under autocast, or None for float32 throughout.
+    "auto": bfloat16 on CUDA, float32 elsewhere; "bf16": bfloat16 on any device that does it natively (on a CPU:
+    AVX512-BF16 or AMX, where oneDNN's bfloat16 products run at about twice float32's rate), refused elsewhere."""
+    if precision == "fp32" or (precision == "auto" and not device.startswith("cuda")):
+        return None
+    import torch
+
+    if device == "mps":
+        raise ConfigError("--precision bf16 is for CUDA and for CPUs, not Apple's MPS", hint="leave --precision at auto")
+    if precision == "bf16" and device == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise ConfigError("--precision bf16: this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX), "
+                          "so it would be slower than float32", hint="leave --precision at auto")
+    return torch.bfloat16

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from textrnn import train_state
-from textrnn.devices import pick_device
+from textrnn.devices import PRECISIONS, autocast_dtype, pick_device
 from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
 from textrnn.optimizers import OPTIMIZERS, make_optimizer, unfreeze
@@ -67,14 +67,21 @@ class TrainConfig:
     # and every `save_every_minutes` (0: off), so that a kill loses at most that much work.
     save_every: int = 0
     save_every_minutes: float = 0.0
+    # What the matrix products compute in (devices.autocast_dtype): "auto" is bfloat16 on CUDA, float32 on a CPU;
+    # "bf16" on a CPU with native bfloat16 roughly halves the time of a language model's output layer.
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise UnknownNameError("optimizer", self.optimizer, OPTIMIZERS)
+        if self.precision not in PRECISIONS:
+            raise UnknownNameError("precision", self.precision, PRECISIONS)
         check_fields(self, "epochs", "batch_size", "lr", "weight_decay", "clip", "seed", "patience", "lr_patience",
                      "lr_factor", "layer_lr_decay", "save_every", "save_every_minutes")
         if self.device != "auto":  # a device this machine lacks is refused before any data is read
             pick_device(self.device)
+        if self.precision == "bf16":  # and so is bfloat16 where it is not native
+            autocast_dtype(self.precision, pick_device(self.device))
 
 
 @dataclass(frozen=True)
@@ -287,9 +294,10 @@ class Trainer:
 
         import torch
 
-        if self.device.startswith("cuda"):
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        dtype = autocast_dtype(self.config.precision, self.device)
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.split(":")[0], dtype=dtype)
 
     # Resumable state ------------------------------------------------------------------------
     def _save_resume(self, model, opt, sched, state: TrainState, save_resume) -> None:

@@ -74,6 +74,7 @@ def classify(
     clip: opt.Clip = defaults.CLASSIFY.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    precision: opt.Precision = "auto",
     threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.CLASSIFY.patience,
     valid: opt.Valid = None,
@@ -118,7 +119,8 @@ def classify(
                                      label_column=label_column, layout=layout, label_map=label_map)
     result = task.train(source(data), output, model, config,
                         train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     save_every, save_every_minutes, weight_decay, layer_lr_decay, gradual_unfreeze),
+                                     save_every, save_every_minutes, weight_decay, layer_lr_decay, gradual_unfreeze,
+                                     precision=precision),
                         valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
                         encoder=encoder or None, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
                         resume=resume, started=STARTED)

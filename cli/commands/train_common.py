@@ -5,14 +5,16 @@ from __future__ import annotations
 
 
 def train_config(task, epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every=0,
-                 save_every_minutes=0.0, weight_decay=0.0, layer_lr_decay=1.0, gradual_unfreeze=False):
+                 save_every_minutes=0.0, weight_decay=0.0, layer_lr_decay=1.0, gradual_unfreeze=False,
+                 precision="auto"):
     """The task's default training settings with the options given; lr None: the optimizer's default."""
     from textrnn.tasks import defaults
 
     return defaults.training(task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip,
                              seed=seed, device=device, patience=patience, save_every=save_every,
                              save_every_minutes=save_every_minutes, weight_decay=weight_decay,
-                             layer_lr_decay=layer_lr_decay, gradual_unfreeze=gradual_unfreeze)
+                             layer_lr_decay=layer_lr_decay, gradual_unfreeze=gradual_unfreeze,
+                             precision=precision)
 
 
 def render_summary(result, as_json: bool) -> None:

@@ -47,6 +47,7 @@ def lm(
     clip: opt.Clip = defaults.LM.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    precision: opt.Precision = "auto",
     threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.LM.patience,
     valid: opt.Valid = None,
@@ -82,7 +83,7 @@ def lm(
     result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
                                streaming=streaming), output, model, data,
                         train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every,
-                                     save_every_minutes),
+                                     save_every_minutes, precision=precision),
                         valid=Source(valid, errors=encoding_errors) if valid else None,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         init=init, started=STARTED)

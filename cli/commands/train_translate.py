@@ -55,6 +55,7 @@ def translate(
     clip: opt.Clip = defaults.TRANSLATE.clip,
     seed: opt.Seed = 1234,
     device: opt.Device = "auto",
+    precision: opt.Precision = "auto",
     threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     patience: opt.Patience = defaults.TRANSLATE.patience,
     valid: opt.Valid = None,
@@ -97,7 +98,7 @@ def translate(
                                       monitor=monitor, valid_bleu_sentences=valid_bleu)
     result = task.train(pairs, output, model, config,
                         train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     save_every, save_every_minutes),
+                                     save_every, save_every_minutes, precision=precision),
                         valid=held_out,
                         callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
                         started=STARTED)

@@ -142,8 +142,9 @@ class LanguageModel(nn.Module):
             keep = target != PAD_ID
             return None, self.adaptive(out.reshape(-1, out.size(-1))[keep].float(), target[keep]).loss
         if batch.get("loss_only") and torch.is_grad_enabled() and out.device.type == "cpu":
-            return None, linear_cross_entropy(out.reshape(-1, out.size(-1)), self.decoder.weight, self.decoder.bias,
-                                              target, self._workspace, PAD_ID)
+            low = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
+            return None, linear_cross_entropy(out.reshape(-1, out.size(-1)).float(), self.decoder.weight,
+                                              self.decoder.bias, target, self._workspace, PAD_ID, low)
         logits = self.decoder(out)
         return logits, F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target, ignore_index=PAD_ID)
 

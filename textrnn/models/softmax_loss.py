@@ -60,10 +60,15 @@ class _LinearCrossEntropy(torch.autograd.Function):
     """mean over kept rows of cross_entropy(x W^T + b, target); see the module docstring."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, target, workspace: Workspace, ignore_index: int):
+    def forward(ctx, x, weight, bias, target, workspace: Workspace, ignore_index: int, low=None):
         n = x.size(0)
         buf = workspace.take(n, x, weight.size(0))
-        if bias is None:
+        if low is not None:  # the products in bfloat16 (accumulated in float32 by oneDNN); softmax and loss in float32
+            x, weight = x.to(low), weight.to(low)
+            buf.copy_(torch.mm(x, weight.t()))
+            if bias is not None:
+                buf.add_(bias)
+        elif bias is None:
             torch.mm(x, weight.t(), out=buf)
         else:
             torch.addmm(bias, x, weight.t(), out=buf)
@@ -73,7 +78,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         losses = -torch.log(p)
         tiny = p < _TINY
         if bool(tiny.any()):
-            losses[tiny] = _exact_losses(x[tiny], weight, bias, target[tiny])
+            losses[tiny] = _exact_losses(x[tiny].float(), weight.float(), bias, target[tiny])
         buf[rows, target] = p - 1
         keep = target != ignore_index
         kept = int(keep.sum())
@@ -82,7 +87,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             losses = losses[keep]
         ctx.save_for_backward(x, weight)
         ctx.workspace, ctx.generation, ctx.rows, ctx.kept = workspace, workspace.generation, n, kept
-        ctx.has_bias = bias is not None
+        ctx.has_bias, ctx.low = bias is not None, low
         return losses.sum() / kept if kept else losses.new_tensor(float("nan"))
 
     @staticmethod
@@ -94,13 +99,17 @@ class _LinearCrossEntropy(torch.autograd.Function):
         g = ctx.workspace.buffer[: ctx.rows]
         scale = grad / ctx.kept
         grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = _matmul_nt(g, weight.t()).mul_(scale)
-        if ctx.needs_input_grad[1]:
-            grad_w = _matmul_nt((x * scale).t(), g.t()).t().contiguous()  # (H, V) made (V, H) as the weight is
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = torch.mv(g.t(), scale.expand(ctx.rows).contiguous())  # column sums, as one pass of BLAS
-        return grad_x, grad_w, grad_b, None, None, None
+        if ctx.low is not None:
+            g = g.to(ctx.low)
+        if ctx.needs_input_grad[0]:
+            grad_x = _matmul_nt(g, weight.t()).float().mul_(scale)
+        if ctx.needs_input_grad[1] and ctx.low is not None:
+            grad_w = torch.mm(g.t(), x).float().mul_(scale)
+        elif ctx.needs_input_grad[1]:
+            grad_w = _matmul_nt((x * scale).t(), g.t()).t().contiguous()  # (H, V) made (V, H) as the weight is
+        return grad_x, grad_w, grad_b, None, None, None, None
 
 
 def _exact_losses(x, weight, bias, target) -> torch.Tensor:
@@ -110,8 +119,9 @@ def _exact_losses(x, weight, bias, target) -> torch.Tensor:
 
 
 def linear_cross_entropy(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, target: torch.Tensor,
-                         workspace: Workspace, ignore_index: int = -100) -> torch.Tensor:
+                         workspace: Workspace, ignore_index: int = -100, low: torch.dtype | None = None) -> torch.Tensor:
     """x (N, H), weight (V, H), bias (V,), target (N,) -> F.cross_entropy(F.linear(x, weight, bias), target,
     ignore_index=ignore_index), without the (N, V) logits ever being returned. Call backward before the next
-    call with the same workspace."""
-    return _LinearCrossEntropy.apply(x, weight, bias, target, workspace, ignore_index)
+    call with the same workspace. `low` (torch.bfloat16): the three matrix products in that dtype, the softmax,
+    the loss and the gradients returned in float32."""
+    return _LinearCrossEntropy.apply(x, weight, bias, target, workspace, ignore_index, low)

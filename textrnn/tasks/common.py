@@ -133,7 +133,7 @@ def build_vocab(token_lists, min_freq: int, max_vocab: int | None, side: str = "
 
 
 # What a resumed run may change: train longer or with more patience, on another device, saving more or less often.
-RESUME_MAY_CHANGE = ("epochs", "patience", "device", "save_every", "save_every_minutes")
+RESUME_MAY_CHANGE = ("epochs", "patience", "device", "precision", "save_every", "save_every_minutes")
 _TOKENIZER_KEYS = {"tokenizer": "name", "lang": "lang", "lowercase": "lowercase"}
 
 

@@ -1,0 +1,98 @@
+"""`--precision`: bfloat16 mixed precision on a CPU that has it natively. Every task trains with it, the model
+it saves is float32 and loads as any other; the fused softmax loss in bfloat16 stays close to the float32 one;
+where bfloat16 is not native, or the name is unknown, one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import QUICK_LM, one_line_error
+from textrnn.models.softmax_loss import Workspace, linear_cross_entropy
+
+REPO = Path(__file__).resolve().parents[1]
+NATIVE_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+needs_bf16 = pytest.mark.skipif(not NATIVE_BF16, reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX)")
+ROWS = "".join(f"{label}\t{text}\n" for label, text in [("pos", "a lovely warm film"), ("neg", "a dull cold mess"),
+                                                         ("pos", "lovely and warm"), ("neg", "dull and cold")] * 6)
+
+
+def test_fused_loss_in_bfloat16_is_close_to_float32():
+    """The three products in bfloat16, softmax and loss in float32: the loss within 1e-3, the gradients within
+    2% (bfloat16 keeps 8 bits of mantissa; the products accumulate in float32)."""
+    torch.manual_seed(0)
+    x, w, b = torch.randn(80, 32), torch.randn(500, 32) * 0.3, torch.randn(500) * 0.1
+    y = torch.randint(0, 500, (80,))
+    results = []
+    for low in (None, torch.bfloat16):
+        leaves = [t.clone().requires_grad_() for t in (x, w, b)]
+        loss = linear_cross_entropy(*leaves, y, Workspace(), -100, low)
+        loss.backward()
+        results.append((loss.item(), [t.grad for t in leaves]))
+    (full, grads), (half, low_grads) = results
+    assert full == pytest.approx(F.cross_entropy(F.linear(x, w, b), y).item(), rel=1e-5)
+    assert half == pytest.approx(full, abs=1e-3)
+    for got, want in zip(low_grads, grads):
+        assert got.dtype == torch.float32
+        assert ((got - want).norm() / want.norm()).item() < 0.02
+
+
+@needs_bf16
+@pytest.mark.parametrize("task", ["lm", "classify", "translate"])
+def test_every_task_trains_in_bf16_and_saves_float32(cli, lm_corpus, tmp_path, task):
+    out = tmp_path / "m"
+    common = ["--precision", "bf16", "--epochs", "2", "--seed", "1", "-qq"]
+    if task == "lm":
+        result = cli("train", "lm", str(lm_corpus), "-o", str(out), *QUICK_LM, *common)
+    elif task == "classify":
+        data = tmp_path / "labels.tsv"
+        data.write_text(ROWS, encoding="utf-8")
+        result = cli("train", "classify", str(data), "-o", str(out), "--tokenizer", "whitespace", "--hidden-size",
+                     "16", "--batch-size", "4", *common)
+    else:
+        result = cli("train", "translate", str(REPO / "corpora" / "en-fr" / "pairs-a.tsv"), "-o", str(out),
+                     "--tokenizer", "whitespace", "--hidden-size", "16", "--embedding-size", "16", "--batch-size", "8",
+                     *common)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["training"]["train"]["precision"] == "bf16"
+    import math
+
+    assert all(math.isfinite(v) for k, v in config["metrics"].items() if isinstance(v, float))
+    from safetensors.torch import load_file
+
+    assert {t.dtype for t in load_file(out / "model.safetensors").values()} == {torch.float32}
+    predict = cli("predict", "-m", str(out), "the film", "--json")
+    assert predict.exit_code == 0, predict.output
+
+
+@needs_bf16
+def test_bf16_language_model_learns_as_float32_does(cli, lm_corpus, tmp_path):
+    """The same run in both precisions ends at nearly the same validation loss."""
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        out = tmp_path / precision
+        result = cli("train", "lm", str(lm_corpus), "-o", str(out), *QUICK_LM, "--epochs", "3", "--optimizer", "adam",
+                     "--lr", "0.01", "--precision", precision, "-qq")
+        assert result.exit_code == 0, result.output
+        losses[precision] = json.loads((out / "config.json").read_text())["metrics"]["val_loss"]
+    assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.03)
+
+
+def test_an_unknown_precision_is_one_line(cli, lm_corpus, tmp_path):
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), *QUICK_LM, "--precision", "fp8")
+    one_line_error(result, 2, "precision", "fp8", "bf16")
+    assert not (tmp_path / "m").exists()
+
+
+def test_bf16_where_the_cpu_lacks_it_is_refused_before_training(cli, lm_corpus, tmp_path, monkeypatch):
+    """Whether a CPU has bfloat16 is the hardware's answer; here the answer is replaced with "no"."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), *QUICK_LM, "--precision", "bf16",
+                 "--device", "cpu")
+    one_line_error(result, 2, "--precision bf16", "no native bfloat16")
+    assert not (tmp_path / "m").exists()
