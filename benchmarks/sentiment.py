@@ -46,6 +46,8 @@ SST_LM = ("textrnn train lm {data}/sst2-text.txt -o {out}/sst-lm --init {out}/im
 # The backward IMDB model adapted to the same text, so that the pair shares one vocabulary.
 SST_LM_BWD = SST_LM.replace("-o {out}/sst-lm ", "-o {out}/sst-lm-bwd ").replace("--init {out}/imdb-lm ",
                                                                              "--init {out}/imdb-lm-bwd ")
+# The same adaptation from the IMDB model after its 5 epochs (imdb-lm5): a longer-pretrained start.
+SST_LM5 = SST_LM.replace("-o {out}/sst-lm ", "-o {out}/sst-lm5 ").replace("--init {out}/imdb-lm ", "--init {out}/imdb-lm5 ")
 FINE_TUNE = "{encoders} --pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --seed 1"
 SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embedding-size 256 --no-bidirectional "
            "--pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --max-vocab 24000 --min-freq 3 --seed 1")
@@ -64,6 +66,8 @@ RUNS = {
     "sst2-ulm-gentle": ("sst2-train", "sst-lm", SST_GENTLE, ["sst2-dev"]),
     "sst2-ulm-unfreeze-8": ("sst2-train", "sst-lm", f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"),
                             ["sst2-dev"]),
+    "sst2-ulm5-unfreeze-8": ("sst2-train", "sst-lm5",
+                             f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"), ["sst2-dev"]),
     "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
                         f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"), ["sst2-dev"]),
     "sst2-ulm-paired-10": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
@@ -76,7 +80,7 @@ RUNS = {
 }
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
 CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle",
-                    "sst2-ulm-unfreeze-8", "sst2-ulm-paired", "sst2-ulm-paired-10"],
+                    "sst2-ulm-unfreeze-8", "sst2-ulm5-unfreeze-8", "sst2-ulm-paired", "sst2-ulm-paired-10"],
            "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
 
@@ -143,6 +147,9 @@ def main() -> None:
         figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
     if "sst-lm" in wanted:
         figures.update(language_model("sst-lm", SST_LM, data, out))
+    if "sst-lm5" in wanted:
+        figures.update(language_model("imdb-lm5", LM_MORE, data, out))
+        figures.update(language_model("sst-lm5", SST_LM5, data, out))
     if "sst-lm-bwd" in wanted:
         figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
         figures.update(language_model("sst-lm-bwd", SST_LM_BWD, data, out))
