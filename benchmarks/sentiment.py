@@ -46,6 +46,8 @@ SST_LM = ("textrnn train lm {data}/sst2-text.txt -o {out}/sst-lm --init {out}/im
 # The backward IMDB model adapted to the same text, so that the pair shares one vocabulary.
 SST_LM_BWD = SST_LM.replace("-o {out}/sst-lm ", "-o {out}/sst-lm-bwd ").replace("--init {out}/imdb-lm ",
                                                                              "--init {out}/imdb-lm-bwd ")
+# The same adaptation from the IMDB model after its 5 epochs (imdb-lm5): a longer-pretrained start.
+SST_LM5 = SST_LM.replace("-o {out}/sst-lm ", "-o {out}/sst-lm5 ").replace("--init {out}/imdb-lm ", "--init {out}/imdb-lm5 ")
 FINE_TUNE = "{encoders} --pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --seed 1"
 SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embedding-size 256 --no-bidirectional "
            "--pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --max-vocab 24000 --min-freq 3 --seed 1")
@@ -53,6 +55,7 @@ SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embeddi
 # (scripts/sentiment_data.py), so it measures sentences never seen in part, as the dev sentences are.
 SST = "--valid {data}/sst2-valid.tsv --batch-size 64 --epochs 6 --patience 2 --max-length 100"
 SST_GENTLE = SST + " --lr 5e-4 --dropout 0.5"
+SST_8 = SST.replace("--epochs 6", "--epochs 8") + " --gradual-unfreeze"
 IMDB = "--batch-size 32 --epochs 5 --patience 1 --truncate head+tail --max-length 1000"
 # name -> (training file, language model (None: from scratch), options, held-out files).
 RUNS = {
@@ -62,12 +65,14 @@ RUNS = {
     "sst2-ulm-unfreeze-discr": ("sst2-train", "sst-lm", f"{SST} --gradual-unfreeze --layer-lr-decay 2.6",
                                 ["sst2-dev"]),
     "sst2-ulm-gentle": ("sst2-train", "sst-lm", SST_GENTLE, ["sst2-dev"]),
-    "sst2-ulm-unfreeze-8": ("sst2-train", "sst-lm", f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"),
-                            ["sst2-dev"]),
-    "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
-                        f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 8"), ["sst2-dev"]),
+    "sst2-ulm-unfreeze-8": ("sst2-train", "sst-lm", SST_8, ["sst2-dev"]),
+    # More dropout where the words come in: on the embedded input, and whole words hidden (--word-dropout).
+    "sst2-ulm-unfreeze-8-reg": ("sst2-train", "sst-lm", f"{SST_8} --embedding-dropout 0.3 --word-dropout 0.1",
+                                ["sst2-dev"]),
+    "sst2-ulm5-unfreeze-8": ("sst2-train", "sst-lm5", SST_8, ["sst2-dev"]),
+    "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"), SST_8, ["sst2-dev"]),
     "sst2-ulm-paired-10": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
-                           f"{SST} --gradual-unfreeze".replace("--epochs 6", "--epochs 10"), ["sst2-dev"]),
+                           SST_8.replace("--epochs 8", "--epochs 10"), ["sst2-dev"]),
     "imdb-ulm": ("imdb-train", "imdb-lm", IMDB, ["imdb-valid"]),
     "imdb-ulm-lm5": ("imdb-train", "imdb-lm5", IMDB.replace("--epochs 5", "--epochs 4"), ["imdb-valid"]),
     # ULMFiT's forward and backward language models in one paired classifier; each epoch costs two.
@@ -76,7 +81,8 @@ RUNS = {
 }
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
 CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle",
-                    "sst2-ulm-unfreeze-8", "sst2-ulm-paired", "sst2-ulm-paired-10"],
+                    "sst2-ulm-unfreeze-8", "sst2-ulm-unfreeze-8-reg", "sst2-ulm5-unfreeze-8", "sst2-ulm-paired",
+                    "sst2-ulm-paired-10"],
            "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
 
@@ -143,6 +149,9 @@ def main() -> None:
         figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
     if "sst-lm" in wanted:
         figures.update(language_model("sst-lm", SST_LM, data, out))
+    if "sst-lm5" in wanted:
+        figures.update(language_model("imdb-lm5", LM_MORE, data, out))
+        figures.update(language_model("sst-lm5", SST_LM5, data, out))
     if "sst-lm-bwd" in wanted:
         figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
         figures.update(language_model("sst-lm-bwd", SST_LM_BWD, data, out))
