@@ -171,7 +171,7 @@ def pair(threads: int, precision: str, files, tmp: Path) -> dict:
             f"{key}_plain_page_faults_per_step": plain["page_faults"] // plain["steps"]}
 
 
-def profile(steps: int, files, tmp: Path) -> None:
+def profile(steps: int, precisions: list[str], files, tmp: Path) -> None:
     """torch.profiler tables of `steps` steps of each loop alone, one thread: where the time goes."""
     import torch
     from torch.profiler import ProfilerActivity
@@ -201,12 +201,14 @@ def profile(steps: int, files, tmp: Path) -> None:
                 self.prof.__exit__(None, None, None)
                 raise Stop
 
-    window = Window()
-    try:
-        _textrnn(train, valid, tmp / "profile", [window])
-    except Stop:
-        pass
-    print("textrnn:\n" + window.prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+    for precision in precisions:
+        window = Window()
+        try:
+            _textrnn(train, valid, tmp / "profile", [window], precision)
+        except Stop:
+            pass
+        print(f"textrnn, --precision {precision}:\n"
+              + window.prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
 
 
 def main() -> None:
@@ -222,7 +224,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = _data(Path(tmp), args.tokens)
         if args.profile:
-            profile(args.profile, files, Path(tmp))
+            profile(args.profile, args.precision, files, Path(tmp))
             return
         figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2])}
         for threads in args.threads:
