@@ -65,8 +65,16 @@ def set_threads(threads: int | None) -> None:
         pass
 
 
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity (taskset, a container's cpuset), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
 def cpu_workers() -> int:
     """How many processes a parallel step (tokenizing a large corpus) may use: the threads set by set_threads
-    or OMP_NUM_THREADS, else the machine's cores."""
+    or OMP_NUM_THREADS, else the cores this process may run on."""
     env = os.environ.get("OMP_NUM_THREADS", "")
-    return _threads or (int(env) if env.isdigit() and int(env) > 0 else None) or os.cpu_count() or 1
+    return _threads or (int(env) if env.isdigit() and int(env) > 0 else None) or available_cores()

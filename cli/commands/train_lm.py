@@ -71,7 +71,7 @@ def lm(
     from textrnn.data.sources import Source
     from textrnn.tasks import lm as task
 
-    from ..progress import RichProgress
+    from ..progress import RichProgress, tokenizing
     from .train_common import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
@@ -79,11 +79,12 @@ def lm(
              "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights, "backward": backward}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
-    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
-                               streaming=streaming), output, model, data,
-                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every,
-                                     save_every_minutes),
-                        valid=Source(valid, errors=encoding_errors) if valid else None,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
-                        init=init, started=STARTED)
+    with tokenizing(quiet):
+        result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
+                                   streaming=streaming), output, model, data,
+                            train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
+                                         save_every, save_every_minutes),
+                            valid=Source(valid, errors=encoding_errors) if valid else None,
+                            callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                            init=init, started=STARTED)
     render_summary(result, as_json)

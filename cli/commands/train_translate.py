@@ -78,7 +78,7 @@ def translate(
     from textrnn.data.translate import ParallelSource
     from textrnn.tasks import translate as task
 
-    from ..progress import RichProgress
+    from ..progress import RichProgress, tokenizing
     from .common import check_pair
     from .train_common import render_summary, train_config
 
@@ -95,10 +95,11 @@ def translate(
                                       max_pairs=max_pairs, valid_fraction=valid_fraction,
                                       teacher_forcing=teacher_forcing, teacher_forcing_decay=teacher_forcing_decay,
                                       monitor=monitor, valid_bleu_sentences=valid_bleu)
-    result = task.train(pairs, output, model, config,
-                        train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     save_every, save_every_minutes),
-                        valid=held_out,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
-                        started=STARTED)
+    with tokenizing(quiet):
+        result = task.train(pairs, output, model, config,
+                            train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
+                                         save_every, save_every_minutes),
+                            valid=held_out,
+                            callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                            started=STARTED)
     render_summary(result, as_json)
