@@ -166,6 +166,7 @@ class Trainer:
             if save_start:
                 save(state)
         self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
+                                      "processes": self.world.size, "backend": self.world.backend,
                                       "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
                                       "parameters": sum(p.numel() for p in model.parameters())})
