@@ -40,8 +40,9 @@ def start(out_dir: str | Path, task: str, overwrite: bool, resume: bool, trainin
     the same options (check_resume). Among several processes, they are joined here, and rank 0 checks (and
     recovers) the directory before the others read it."""
     world = distributed.join(training.device)
-    output = prepare_output(out_dir, overwrite, resume) if world.main else Output(Path(out_dir))
-    world.barrier()
+    # the others wait for rank 0's check, and take its Output: whether this run replaces a model decides
+    # whether the starting point is saved, a step they all take part in
+    output = world.broadcast(prepare_output(out_dir, overwrite, resume) if world.main else None)
     if not resume:
         return output, None
     for path in (output.path, output.path / "resume"):
