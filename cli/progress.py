@@ -55,6 +55,8 @@ class RichProgress(Callback):
         self.epochs = info["epochs"]
         self.steps_per_epoch = info["steps_per_epoch"]
         where = f"cpu ({_threads(info['threads'])})" if info["device"] == "cpu" else info["device"]
+        if info.get("processes", 1) > 1:  # torchrun: rank 0 speaks for them all
+            where = f"{info['processes']} processes ({info['backend']}), each on {where}"
         err.print(f"training on {where}: {info['parameters']:,} parameters, "
                   f"{info['steps_per_epoch']:,} steps per epoch, {_epoch_range(info['start_epoch'], self.epochs)}",
                   style="dim" if err.is_terminal else None)

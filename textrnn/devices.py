@@ -20,14 +20,17 @@ def check_name(name: str) -> None:
 
 
 def pick_device(name: str = "auto") -> str:
-    """The device to run on. "auto": CUDA when present, else the CPU. A device this machine lacks is refused."""
+    """The device to run on. "auto": CUDA when present, else the CPU. A device this machine lacks is refused.
+    Among several training processes (torchrun), "cuda" is the GPU of this process's local rank."""
     check_name(name)
     if name == "cpu":
         return name
     import torch
 
+    from textrnn.distributed import local_cuda
+
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return local_cuda("cuda") if torch.cuda.is_available() else "cpu"
     if name == "mps":
         if not (torch.backends.mps.is_built() and torch.backends.mps.is_available()):
             raise ConfigError("--device mps: Apple's MPS is not available on this machine", hint="use --device cpu")
@@ -39,7 +42,7 @@ def pick_device(name: str = "auto") -> str:
     if index is not None and int(index) >= count:
         have = "1 CUDA device (cuda:0)" if count == 1 else f"{count} CUDA devices (cuda:0 to cuda:{count - 1})"
         raise ConfigError(f"--device {name}: this machine has {have}", hint="use --device cuda, or cpu")
-    return name
+    return local_cuda(name)
 
 
 _threads: int | None = None  # what set_threads was given; None: PyTorch's default

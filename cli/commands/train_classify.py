@@ -10,6 +10,7 @@ import typer
 from textrnn.tasks import defaults
 
 from .. import STARTED
+from ..launch import launch
 from .. import options as opt
 
 
@@ -86,6 +87,7 @@ def classify(
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
     save_every_minutes: opt.SaveEveryMinutes = 0.0,
+    nproc: opt.Nproc = None,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -93,6 +95,7 @@ def classify(
 
     Example: textrnn train classify ../shared/data/sms-spam/train.tsv -o spam-model
     """
+    launch(nproc)  # with --nproc N: this command again, in N processes (cli/launch.py)
     from textrnn.data.classify import split_format
     from textrnn.data.sources import Source
     from textrnn.tasks import classify as task

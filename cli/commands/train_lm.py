@@ -9,6 +9,7 @@ import typer
 from textrnn.tasks import defaults
 
 from .. import STARTED
+from ..launch import launch
 from .. import options as opt
 
 
@@ -61,6 +62,7 @@ def lm(
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
     save_every_minutes: opt.SaveEveryMinutes = 0.0,
+    nproc: opt.Nproc = None,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -68,6 +70,7 @@ def lm(
 
     Example: textrnn train lm ../shared/data/tiny-shakespeare/input.txt -o shakespeare --tokenizer char
     """
+    launch(nproc)  # with --nproc N: this command again, in N processes (cli/launch.py)
     from textrnn.data.sources import Source
     from textrnn.tasks import lm as task
 

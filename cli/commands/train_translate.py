@@ -9,6 +9,7 @@ import typer
 from textrnn.tasks import defaults
 
 from .. import STARTED
+from ..launch import launch
 from .. import options as opt
 
 VALID = ("--valid", "--valid-src", "--valid-tgt")
@@ -68,6 +69,7 @@ def translate(
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
     save_every_minutes: opt.SaveEveryMinutes = 0.0,
+    nproc: opt.Nproc = None,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -75,6 +77,7 @@ def translate(
 
     Example: textrnn train translate ../shared/data/eng-fra/fra.txt -o en-fr --max-length 10 --epochs 5
     """
+    launch(nproc)  # with --nproc N: this command again, in N processes (cli/launch.py)
     from textrnn.data.translate import ParallelSource
     from textrnn.tasks import translate as task
 
