@@ -55,5 +55,8 @@ def render_error(exc: BaseException) -> int:
     message = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.strerror}: {exc.filename}"
     hint = getattr(exc, "hint", "")
     line = f"textrnn: {label}: {message}" + (f" (hint: {hint})" if hint else "")
-    print(line, file=sys.stderr)
+    from .output import SILENT
+
+    if not SILENT:  # rank 0 of several training processes says it for them all
+        print(line, file=sys.stderr)
     return code

@@ -100,6 +100,9 @@ SaveEvery = Annotated[int, typer.Option(
                          "ends only). --resume then goes on from the step saved.")]
 SaveEveryMinutes = Annotated[float, typer.Option(
     "--save-every-minutes", help="Also save the state for --resume every M minutes inside an epoch (0: off).")]
+Nproc = Annotated[Optional[int], typer.Option(
+    "--nproc", help="Train in N processes on this machine (one per GPU; on CPUs, gloo), started by PyTorch's "
+                    "torchrun: as torchrun --nproc-per-node N -m textrnn train ... --batch-size is per process.")]
 Quiet = Annotated[int, typer.Option(
     "--quiet", "-q", count=True,
     help="-q: only a line per epoch, no progress bar or lines; -qq: nothing but errors and the result.")]

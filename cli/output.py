@@ -43,6 +43,22 @@ def stdout_closed() -> None:
     os.close(devnull)
 
 
+SILENT = False  # a training process other than rank 0: it prints nothing, rank 0 speaks for them all
+
+
+def silence_other_ranks() -> None:
+    """In a training process other than rank 0 (torchrun; textrnn.distributed), send stdout, notes, warnings
+    and one-line errors nowhere; a traceback (a bug) still reaches stderr."""
+    global SILENT
+    from textrnn.distributed import from_env
+
+    if from_env().main:
+        return
+    SILENT = True
+    stdout_closed()
+    err.quiet = True
+
+
 def note(message: str) -> None:
     err.print(f"[dim]note:[/dim] {message}" if err.is_terminal else f"note: {message}", markup=err.is_terminal,
               soft_wrap=True)

@@ -3,9 +3,11 @@ and a line per finished epoch."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
+from collections.abc import Iterator
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -53,6 +55,8 @@ class RichProgress(Callback):
         self.epochs = info["epochs"]
         self.steps_per_epoch = info["steps_per_epoch"]
         where = f"cpu ({_threads(info['threads'])})" if info["device"] == "cpu" else info["device"]
+        if info.get("processes", 1) > 1:  # torchrun: rank 0 speaks for them all
+            where = f"{info['processes']} processes ({info['backend']}), each on {where}"
         err.print(f"training on {where}: {info['parameters']:,} parameters, "
                   f"{info['steps_per_epoch']:,} steps per epoch, {_epoch_range(info['start_epoch'], self.epochs)}",
                   style="dim" if err.is_terminal else None)
@@ -99,3 +103,58 @@ class RichProgress(Callback):
     def on_train_end(self, summary: dict) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+class TokenizeProgress:
+    """Tokenizing a corpus, drawn as the library reports it (textrnn.data.progress): a bar with rows done, the
+    total and rows/s in a terminal; in a log a plain line every PLAIN_INTERVAL seconds (none for a short run)."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self.task = None
+        self.key: tuple[str, int] | None = None
+        self.started = self.last_line = 0.0
+        self.first = 0
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.key != (what, total):
+            self.close()
+            self.key, self.first = (what, total), done
+            self.started = self.last_line = time.perf_counter()
+            if err.is_terminal:
+                self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                         TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
+                                         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                                         TimeRemainingColumn(), console=err, transient=True)
+                self.progress.start()
+                self.task = self.progress.add_task(what, total=total, rate="")
+        now = time.perf_counter()
+        rate = (done - self.first) / max(now - self.started, 1e-9)
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done, rate=f"{rate:,.0f} rows/s" if done > self.first else "")
+        elif now - self.last_line >= PLAIN_INTERVAL:
+            self.last_line = now
+            left = (total - done) / rate if rate else 0.0
+            err.print(f"{what}  {done:,}/{total:,} rows  {rate:,.0f} rows/s  elapsed {_clock(now - self.started)}  "
+                      f"left {_clock(left)}", soft_wrap=True)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+        self.progress = self.task = self.key = None
+
+
+@contextlib.contextmanager
+def tokenizing(quiet: int = 0) -> Iterator[None]:
+    """Around a library call that may tokenize a corpus: its progress on stderr, none with -q."""
+    from textrnn.data.progress import reporting
+
+    shown = TokenizeProgress() if quiet == 0 else None
+    try:
+        with reporting(shown):
+            yield
+    finally:
+        if shown is not None:
+            shown.close()

@@ -20,14 +20,17 @@ def check_name(name: str) -> None:
 
 
 def pick_device(name: str = "auto") -> str:
-    """The device to run on. "auto": CUDA when present, else the CPU. A device this machine lacks is refused."""
+    """The device to run on. "auto": CUDA when present, else the CPU. A device this machine lacks is refused.
+    Among several training processes (torchrun), "cuda" is the GPU of this process's local rank."""
     check_name(name)
     if name == "cpu":
         return name
     import torch
 
+    from textrnn.distributed import local_cuda
+
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return local_cuda("cuda") if torch.cuda.is_available() else "cpu"
     if name == "mps":
         if not (torch.backends.mps.is_built() and torch.backends.mps.is_available()):
             raise ConfigError("--device mps: Apple's MPS is not available on this machine", hint="use --device cpu")
@@ -39,7 +42,7 @@ def pick_device(name: str = "auto") -> str:
     if index is not None and int(index) >= count:
         have = "1 CUDA device (cuda:0)" if count == 1 else f"{count} CUDA devices (cuda:0 to cuda:{count - 1})"
         raise ConfigError(f"--device {name}: this machine has {have}", hint="use --device cuda, or cpu")
-    return name
+    return local_cuda(name)
 
 
 _threads: int | None = None  # what set_threads was given; None: PyTorch's default
@@ -65,11 +68,19 @@ def set_threads(threads: int | None) -> None:
         pass
 
 
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity (taskset, a container's cpuset), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
 def cpu_workers() -> int:
     """How many processes a parallel step (tokenizing a large corpus) may use: the threads set by set_threads
-    or OMP_NUM_THREADS, else the machine's cores."""
+    or OMP_NUM_THREADS, else the cores this process may run on."""
     env = os.environ.get("OMP_NUM_THREADS", "")
-    return _threads or (int(env) if env.isdigit() and int(env) > 0 else None) or os.cpu_count() or 1
+    return _threads or (int(env) if env.isdigit() and int(env) > 0 else None) or available_cores()
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

@@ -19,6 +19,7 @@ MAX_BEAM = 100  # beams beyond a few dozen cost time and memory for nothing
 MAX_TOKENS = 100_000  # tokens one `generate` call writes at most
 MAX_BEAM_TOKENS = 1_000  # ... with beam search, which writes nothing until it ends and slows with length
 MAX_THREADS = 1024  # more than the cores only slows PyTorch down, and thousands of threads can fail to start
+MAX_PROCESSES = 1024  # --nproc: training processes on one machine (one per GPU, or a few CPUs each)
 MAX_MINUTES = 525_600  # --save-every-minutes: a year; further on, the minutes overflow nothing but help no one
 SPECIALS = 4  # <pad> <unk> <bos> <eos>: a vocabulary needs room for one real token besides these
 
@@ -98,6 +99,7 @@ RANGES: dict[str, Range] = {
     "lr_factor": FRACTION,
     "layer_lr_decay": Range(1, 1e6, high_open=True, says="1 (off) or more"),
     "threads": Range(1, MAX_THREADS, integer=True),
+    "nproc": Range(1, MAX_PROCESSES, integer=True),
     "save_every": Range(0, integer=True, note="0: at epoch ends only"),
     "save_every_minutes": Range(0, MAX_MINUTES, says=f"from 0 (off) to {MAX_MINUTES:,} (a year)"),
     # data

@@ -4,7 +4,8 @@ Ctrl-C held back to the end of a training step so that what is saved is never ha
     resume/                a model directory of the latest weights, plus
       trainer.json         counters (TrainState), the training options, Python's RNG version and gauss
       trainer.pt           optimizer and scheduler state, torch and Python RNG states, and, inside an epoch,
-                           the language model's carried hidden state (tensors only: loaded with weights_only)
+                           the language model's carried hidden state (tensors only: loaded with weights_only);
+                           of several processes (textrnn.distributed), each rank's RNG, carried state and sums
 """
 
 from __future__ import annotations
@@ -52,16 +53,31 @@ def carried(model):
     return getattr(model, "_state", None) if hasattr(model, "reset_state") else None
 
 
-def write(folder: Path, model, opt, sched, state: TrainState, config) -> None:
-    """Write trainer.json and trainer.pt into `folder` (the resume directory being built)."""
+def rank_state(model, state: TrainState) -> dict[str, Any]:
+    """What differs from one training process to the next: its RNG states, its carried state (its own rows of
+    the stream) and its sums of the epoch under way."""
+    import torch
+
+    mine = {"torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()[1]),
+            "python_rng_gauss": random.getstate()[2], "partial": dict(state.partial)}
+    if state.step:
+        mine["carried"] = _map(lambda t: t.detach().cpu(), carried(model))
+    return mine
+
+
+def write(folder: Path, model, opt, sched, state: TrainState, config, ranks: list[dict] | None = None) -> None:
+    """Write trainer.json and trainer.pt into `folder` (the resume directory being built). `ranks`: every
+    training process's rank_state, in rank order, when there are several."""
     import torch
 
     tensors = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()[1])}
     if state.step:
         tensors["carried"] = _map(lambda t: t.detach().cpu(), carried(model))
+    if ranks:
+        tensors["ranks"] = ranks
     torch.save(tensors, folder / TRAINER_TENSORS)
-    doc = {"state": asdict(state), "train_config": asdict(config),
+    doc = {"state": asdict(state), "train_config": asdict(config), "world_size": len(ranks or [None]),
            "python_rng_version": random.getstate()[0], "python_rng_gauss": random.getstate()[2]}
     (folder / TRAINER_STATE).write_text(json.dumps(doc), encoding="utf-8")
 
@@ -73,22 +89,34 @@ class Loaded:
     state: TrainState
     tensors: dict[str, Any]
     doc: dict[str, Any]
+    rank: int = 0  # which training process this is (textrnn.distributed)
+
+    def _mine(self) -> dict[str, Any]:
+        """This rank's RNG, carried state and sums; a single process's are beside the optimizer's."""
+        ranks = self.tensors.get("ranks")
+        return ranks[self.rank] if ranks else {**self.tensors, "python_rng_gauss": self.doc["python_rng_gauss"],
+                                                "partial": self.state.partial}
 
     def restore_rng(self) -> None:
         import torch
 
-        torch.set_rng_state(self.tensors["torch_rng"])
-        random.setstate((self.doc["python_rng_version"], tuple(self.tensors["python_rng"]),
-                         self.doc["python_rng_gauss"]))
+        mine = self._mine()
+        torch.set_rng_state(mine["torch_rng"])
+        random.setstate((self.doc["python_rng_version"], tuple(mine["python_rng"]), mine["python_rng_gauss"]))
 
     def restore_carried(self, model, device: str) -> None:
         """Inside an epoch: the model's carried hidden state as it was after the last step saved."""
         if self.state.step and hasattr(model, "reset_state"):
-            model._state = _map(lambda t: t.to(device), self.tensors.get("carried"))
+            model._state = _map(lambda t: t.to(device), self._mine().get("carried"))
+
+    def partial(self) -> dict[str, float]:
+        """The sums of the epoch under way, as this rank had them."""
+        return dict(self._mine()["partial"])
 
 
-def load(out_dir: Path, opt, sched) -> Loaded:
-    """Read out_dir/resume/ into the optimizer and scheduler, restore the RNG states; the counters."""
+def load(out_dir: Path, opt, sched, rank: int = 0) -> Loaded:
+    """Read out_dir/resume/ into the optimizer and scheduler, restore the RNG states (of process `rank`); the
+    counters."""
     import torch
 
     target = out_dir / RESUME_DIR
@@ -101,10 +129,10 @@ def load(out_dir: Path, opt, sched) -> Loaded:
     try:
         opt.load_state_dict(tensors["optimizer"])
         sched.load_state_dict(tensors["scheduler"])
-        loaded = Loaded(TrainState(**doc["state"]), tensors, doc)
+        loaded = Loaded(TrainState(**doc["state"]), tensors, doc, rank)
         loaded.restore_rng()
         return loaded
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as e:
         raise DamagedModelError(f"{target}: {TRAINER_STATE} and {TRAINER_TENSORS} do not hold a training state "
                                 f"this run can continue ({type(e).__name__}: {str(e).splitlines()[0][:200]})",
                                 hint=_RESTART) from None

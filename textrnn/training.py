@@ -11,6 +11,10 @@ carried state saved with a checkpoint inside an epoch (textrnn.train_state).
 Checkpoints inside an epoch (`save_every` steps, `save_every_minutes`) and Ctrl-C save the resume state at the
 end of a step; --resume then skips the epoch's first k batches (their order is fixed by the seed and epoch)
 and goes on from batch k + 1 with the RNG and carried state as they were, so it reaches the same weights.
+
+Among several processes (torchrun; textrnn.distributed) each rank steps through its own part of every batch
+in DistributedDataParallel; rank 0 alone validates, saves and reports, and what it decides (the metrics, a
+checkpoint being due, Ctrl-C on any rank, a loss gone to NaN) every rank takes at the same step.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from textrnn import train_state
 from textrnn.devices import PRECISIONS, autocast_dtype, pick_device
+from textrnn.distributed import current
 from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
 from textrnn.optimizers import OPTIMIZERS, make_optimizer, unfreeze
@@ -128,7 +133,8 @@ class Trainer:
         self.config = config
         self.monitor = monitor
         self.out_dir = Path(out_dir)
-        self.callbacks = list(callbacks)
+        self.world = current()
+        self.callbacks = list(callbacks) if self.world.main else []  # one process reports
         self.device = pick_device(config.device)
 
     def _emit(self, name: str, *args) -> None:
@@ -160,23 +166,28 @@ class Trainer:
             self._save_resume(model, opt, sched, state, save_resume)
 
         if resume:
-            self._loaded = train_state.load(self.out_dir, opt, sched)
+            self._loaded = train_state.load(self.out_dir, opt, sched, self.world.rank)
             state, self._saved_at = self._loaded.state, (self._loaded.state.epoch, self._loaded.state.step)
         else:
-            seed_everything(self.config.seed)
+            seed_everything(self.config.seed + self.world.rank)  # each rank its own dropout (as nanoGPT seeds)
             if save_start:
                 save(state)
         self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
+                                      "processes": self.world.size, "backend": self.world.backend,
                                       "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
                                       "parameters": sum(p.numel() for p in model.parameters())})
+        net = None  # the model as each step runs it: in DistributedDataParallel among several processes
         try:
             while state.epoch < self.config.epochs and state.bad_epochs <= self.config.patience:
                 epoch = state.epoch + 1
                 if unfreezing:
                     unfreeze(unfreezing, epoch)
+                    net = None  # DDP takes the parameters that train now, so it wraps them again when they change
+                net = net or self.world.wrap(model)
                 start, earlier = time.perf_counter(), state.partial.get("seconds", 0.0)
-                train_loss, tps = self._train_epoch(model, opt, batches(epoch), epoch, steps_per_epoch, state, save)
+                train_loss, tps = self._train_epoch(model, net, opt, batches(epoch), epoch, steps_per_epoch, state,
+                                                    save)
                 valid_start = time.perf_counter()
                 metrics = self._validate(model, evaluate)
                 valid_seconds = time.perf_counter() - valid_start
@@ -191,7 +202,8 @@ class Trainer:
                 tie = metrics.get(self.monitor.tie_break) if self.monitor.tie_break else None
                 if self.monitor.better(value, state.best, tie, state.best_tie):
                     state.best, state.best_tie, state.best_epoch, state.bad_epochs = value, tie, epoch, 0
-                    save_best(model, record)
+                    if self.world.main:
+                        save_best(model, record)
                 else:
                     state.bad_epochs += 1
                 save(state)
@@ -211,10 +223,11 @@ class Trainer:
         self._emit("on_train_end", summary)
         return state
 
-    def _train_epoch(self, model, opt, batches, epoch, steps, state, save) -> tuple[float, float]:
-        """One epoch of steps, from the step after `state.step` (a resumed run skips the batches it took). The
-        counters in `state` are whole at the end of each step; the resume state is saved there when due, and
-        when Ctrl-C is pressed (held back to the end of the step: StepGuard)."""
+    def _train_epoch(self, model, net, opt, batches, epoch, steps, state, save) -> tuple[float, float]:
+        """One epoch of steps of `net` (`model`, or `model` in DDP), from the step after `state.step` (a resumed
+        run skips the batches it took). The counters in `state` are whole at the end of each step; the resume
+        state is saved there when due, and when Ctrl-C is pressed (held back to the end of the step: StepGuard)
+        on any rank."""
         model.train()
         if hasattr(model, "reset_state"):
             model.reset_state()
@@ -225,13 +238,14 @@ class Trainer:
                 pass
             self._loaded.restore_rng()  # as they were after step `done`, whatever building the batches drew
             self._loaded.restore_carried(model, self.device)
-        sums = {"loss": 0.0, "batches": 0, "tokens": 0, "seconds": 0.0, **state.partial}
+        sums = {"loss": 0.0, "batches": 0, "tokens": 0, "seconds": 0.0,
+                **(self._loaded.partial() if done else state.partial)}
         n_tokens, start, last_save, whole = 0, time.perf_counter(), time.monotonic(), False
         try:
             with StepGuard() as guard:
                 for step, batch in enumerate(batches, done + 1):
                     whole = False
-                    loss, tokens = self._step(model, opt, batch, epoch, step, state)
+                    loss, tokens = self._step(net, opt, batch, epoch, step, state)
                     n_tokens += tokens
                     sums["loss"] += loss
                     sums["batches"] += 1
@@ -240,9 +254,13 @@ class Trainer:
                     state.partial = {**sums, "seconds": sums["seconds"] + time.perf_counter() - start}
                     whole = True
                     self._emit("on_step", epoch, step, loss, n_tokens / max(time.perf_counter() - start, 1e-9))
-                    if self._due(step, last_save):
+                    stop, due = self.world.agree(guard.pending, self._due(step, last_save))
+                    if due:
                         save(state)
                         last_save = time.monotonic()
+                    if stop and self.world.active:  # Ctrl-C reached some rank: every rank stops here
+                        guard.pending = False
+                        raise KeyboardInterrupt
                     guard.check()
         except KeyboardInterrupt:
             if whole and self._saved_at != (state.epoch, state.step) and (self._start_saved or state.epoch):
@@ -250,7 +268,10 @@ class Trainer:
             raise
         if sums["batches"] == 0:
             raise TrainingError("an epoch had no batches: the training data is too small for the batch layout")
-        return sums["loss"] / sums["batches"], n_tokens / max(time.perf_counter() - start, 1e-9)
+        # every rank's batch losses, and the tokens all ranks read per second
+        loss, count, tps = self.world.total(sums["loss"], sums["batches"],
+                                            n_tokens / max(time.perf_counter() - start, 1e-9))
+        return loss / count, tps
 
     def _step(self, model, opt, batch: dict, epoch: int, step: int, state: TrainState) -> tuple[float, int]:
         """One gradient step on `batch` (clipped): its loss and its token count."""
@@ -260,9 +281,10 @@ class Trainer:
         with self._autocast():
             _, loss = model(batch)
         value = loss.item()  # the step's one wait for the device (on a GPU each .item() stalls)
-        if not math.isfinite(value):
+        if self.world.agree(not math.isfinite(value))[0]:
             kept = f"the best model so far (epoch {state.best_epoch}) is kept in {self.out_dir}" \
                 if state.best_epoch else "no model was saved"
+            value = value if not math.isfinite(value) else "not finite in another process"
             raise TrainingError(f"the loss became {value} at epoch {epoch}, step {step}; {kept}",
                                 hint="lower --lr, or keep --clip on")
         opt.zero_grad(set_to_none=True)
@@ -278,6 +300,10 @@ class Trainer:
         return bool(every and step % every == 0) or bool(minutes and time.monotonic() - last_save >= minutes * 60)
 
     def _validate(self, model, evaluate) -> dict[str, float]:
+        """Rank 0's validation metrics, on every rank (so all take the same schedule and stopping decisions)."""
+        return self.world.broadcast(self._evaluate(model, evaluate) if self.world.main else None)
+
+    def _evaluate(self, model, evaluate) -> dict[str, float]:
         import torch
 
         model.eval()
@@ -306,11 +332,16 @@ class Trainer:
         may not write there yet (it replaces an earlier model, and no epoch of it has finished)."""
         if not (self._start_saved or state.epoch):
             return
-        save_resume(model, self.out_dir / RESUME_DIR,
-                    lambda folder: train_state.write(folder, model, opt, sched, state, self.config))
+        ranks = self.world.gather(train_state.rank_state(model, state)) if self.world.active else None
+        if self.world.main:
+            save_resume(model, self.out_dir / RESUME_DIR,
+                        lambda folder: train_state.write(folder, model, opt, sched, state, self.config, ranks))
+        self.world.barrier()  # no rank goes on (or exits, which would stop them all) before the state is written
         self._saved_at = (state.epoch, state.step)
 
     def _write_metrics(self, state: TrainState) -> None:
+        if not self.world.main:
+            return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         lines = "".join(json.dumps(r) + "\n" for r in state.history)
         tmp = self.out_dir / "metrics.jsonl.tmp"

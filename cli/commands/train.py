@@ -8,6 +8,14 @@ import typer
 app = typer.Typer(help="Train a model: a language model, a classifier or a translator.", no_args_is_help=True)
 
 
+@app.callback()
+def _each_run() -> None:
+    """Train a model: a language model, a classifier or a translator."""
+    from ..output import silence_other_ranks
+
+    silence_other_ranks()  # under torchrun, rank 0 alone prints
+
+
 def _register() -> None:
     from .train_classify import classify
     from .train_lm import lm

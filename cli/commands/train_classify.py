@@ -10,6 +10,7 @@ import typer
 from textrnn.tasks import defaults
 
 from .. import STARTED
+from ..launch import launch
 from .. import options as opt
 
 
@@ -87,6 +88,7 @@ def classify(
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
     save_every_minutes: opt.SaveEveryMinutes = 0.0,
+    nproc: opt.Nproc = None,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -94,11 +96,12 @@ def classify(
 
     Example: textrnn train classify ../shared/data/sms-spam/train.tsv -o spam-model
     """
+    launch(nproc)  # with --nproc N: this command again, in N processes (cli/launch.py)
     from textrnn.data.classify import split_format
     from textrnn.data.sources import Source
     from textrnn.tasks import classify as task
 
-    from ..progress import RichProgress
+    from ..progress import RichProgress, tokenizing
     from ..render.classify import truncation_note
     from .train_common import render_summary, train_config
 
@@ -117,12 +120,13 @@ def classify(
                                      fold_digits=fold_digits,
                                      valid_fraction=valid_fraction, text_column=text_column,
                                      label_column=label_column, layout=layout, label_map=label_map)
-    result = task.train(source(data), output, model, config,
-                        train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     save_every, save_every_minutes, weight_decay, layer_lr_decay, gradual_unfreeze,
-                                     precision=precision),
-                        valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
-                        encoder=encoder or None, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
-                        resume=resume, started=STARTED)
+    with tokenizing(quiet):
+        result = task.train(source(data), output, model, config,
+                            train_config("classify", epochs, batch_size, lr, optimizer, clip, seed, device,
+                                         patience, save_every, save_every_minutes, weight_decay, layer_lr_decay,
+                                         gradual_unfreeze, precision=precision),
+                            valid=source(valid) if valid else None, embeddings=embeddings, class_weights=class_weights,
+                            encoder=encoder or None, callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite,
+                            resume=resume, started=STARTED)
     render_summary(result, as_json)
     truncation_note(result.summary["truncated_texts"], result.summary["max_length"])

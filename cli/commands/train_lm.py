@@ -9,6 +9,7 @@ import typer
 from textrnn.tasks import defaults
 
 from .. import STARTED
+from ..launch import launch
 from .. import options as opt
 
 
@@ -62,6 +63,7 @@ def lm(
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
     save_every_minutes: opt.SaveEveryMinutes = 0.0,
+    nproc: opt.Nproc = None,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -69,10 +71,11 @@ def lm(
 
     Example: textrnn train lm ../shared/data/tiny-shakespeare/input.txt -o shakespeare --tokenizer char
     """
+    launch(nproc)  # with --nproc N: this command again, in N processes (cli/launch.py)
     from textrnn.data.sources import Source
     from textrnn.tasks import lm as task
 
-    from ..progress import RichProgress
+    from ..progress import RichProgress, tokenizing
     from .train_common import render_summary, train_config
 
     model = {"cell": cell, "nonlinearity": nonlinearity, "num_layers": layers, "hidden_size": hidden_size,
@@ -80,11 +83,12 @@ def lm(
              "output_dropout": output_dropout, "softmax": softmax, "tie_weights": tie_weights, "backward": backward}
     data = task.LMDataConfig(tokenizer=tokenizer, lang=lang, lowercase=lowercase or None, min_freq=min_freq,
                              max_vocab=max_vocab, bptt=bptt, valid_fraction=valid_fraction, documents=documents)
-    result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
-                               streaming=streaming), output, model, data,
-                        train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience, save_every,
-                                     save_every_minutes, precision=precision),
-                        valid=Source(valid, errors=encoding_errors) if valid else None,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
-                        init=init, started=STARTED)
+    with tokenizing(quiet):
+        result = task.train(Source(corpus, documents=documents, errors=encoding_errors, split=split,
+                                   streaming=streaming), output, model, data,
+                            train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
+                                         save_every, save_every_minutes, precision=precision),
+                            valid=Source(valid, errors=encoding_errors) if valid else None,
+                            callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                            init=init, started=STARTED)
     render_summary(result, as_json)

@@ -9,6 +9,7 @@ import typer
 from textrnn.tasks import defaults
 
 from .. import STARTED
+from ..launch import launch
 from .. import options as opt
 
 VALID = ("--valid", "--valid-src", "--valid-tgt")
@@ -69,6 +70,7 @@ def translate(
     resume: opt.Resume = False,
     save_every: opt.SaveEvery = 0,
     save_every_minutes: opt.SaveEveryMinutes = 0.0,
+    nproc: opt.Nproc = None,
     quiet: opt.Quiet = 0,
     as_json: opt.Json = False,
 ) -> None:
@@ -76,10 +78,11 @@ def translate(
 
     Example: textrnn train translate ../shared/data/eng-fra/fra.txt -o en-fr --max-length 10 --epochs 5
     """
+    launch(nproc)  # with --nproc N: this command again, in N processes (cli/launch.py)
     from textrnn.data.translate import ParallelSource
     from textrnn.tasks import translate as task
 
-    from ..progress import RichProgress
+    from ..progress import RichProgress, tokenizing
     from .common import check_pair
     from .train_common import render_summary, train_config
 
@@ -96,10 +99,11 @@ def translate(
                                       max_pairs=max_pairs, valid_fraction=valid_fraction,
                                       teacher_forcing=teacher_forcing, teacher_forcing_decay=teacher_forcing_decay,
                                       monitor=monitor, valid_bleu_sentences=valid_bleu)
-    result = task.train(pairs, output, model, config,
-                        train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
-                                     save_every, save_every_minutes, precision=precision),
-                        valid=held_out,
-                        callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
-                        started=STARTED)
+    with tokenizing(quiet):
+        result = task.train(pairs, output, model, config,
+                            train_config("translate", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
+                                         save_every, save_every_minutes, precision=precision),
+                            valid=held_out,
+                            callbacks=RichProgress.for_quiet(quiet), overwrite=overwrite, resume=resume,
+                            started=STARTED)
     render_summary(result, as_json)

@@ -38,8 +38,11 @@ def build(
 
     check("top", top)
 
-    report = build_vocab(Source(corpus, errors=encoding_errors, split=split), output, tokenizer, lang, lowercase, column,
-                         min_freq, max_size)
+    from ..progress import tokenizing
+
+    with tokenizing():
+        report = build_vocab(Source(corpus, errors=encoding_errors, split=split), output, tokenizer, lang, lowercase,
+                             column, min_freq, max_size)
     _show(report.vocab, top, Output(as_json), report.as_dict())
 
 

@@ -3,6 +3,9 @@
     source (file | folder | stdin | hf:NAME) --rows--> <cache>/rows-<key>.arrow   (memory-mapped)
                                               --tokenize--> <cache>/tok-<key>.arrow (reused next run)
 
+The token file holds the token column alone, joined to the rows as a second memory-mapped table; a large
+corpus is tokenized in shards on every core (shards.py).
+
 A cache key covers the file's path, size and modification time, the reader options and the tokenizer
 spec, so a changed file or another tokenizer is read again and nothing stale is ever used.
 """
@@ -26,10 +29,10 @@ from textrnn.errors import CorpusError, HubError, TextrnnError
 if TYPE_CHECKING:
     import datasets
 
+    from textrnn.data.progress import Report
     from textrnn.text import Tokenizer
 
 _BATCH = 10_000  # rows per Arrow record batch while writing
-_PARALLEL_ROWS = 50_000  # tokenize in several processes above this many rows
 
 
 def cache_dir() -> Path:
@@ -141,24 +144,32 @@ def _flush(batch, columns, tmp, writer, final=False):
     return writer
 
 
-def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer",
-                    out_column: str = "tokens") -> "datasets.Dataset":
-    """Add a column of token lists; cached beside the corpus so a second run does not tokenize again."""
-    from textrnn.data.tokenize_worker import tokenize_batch
-    from textrnn.devices import cpu_workers
+def tokenize_corpus(ds: "datasets.Dataset", column: str, tokenizer: "Tokenizer", out_column: str = "tokens",
+                    workers: int | None = None, report: "Report | None" = None) -> "datasets.Dataset":
+    """`ds` with a column of token lists added; cached beside the corpus so a second run does not tokenize again.
+
+    A large corpus is tokenized in shards on every core the process may use (textrnn/data/shards.py), and a
+    stopped run starts again from the shards it finished. `workers`: how many processes (default: the cores,
+    lowered by --threads). `report(what, done, total)` hears of the rows done (default: the function of the
+    enclosing `textrnn.data.progress.reporting` block)."""
+    import datasets
+
+    from textrnn.data import progress, shards
+    from textrnn.data.tokenize_worker import Job, tokenize_batch
 
     column = pick_column(ds, column)
-    kwargs = {"fn_kwargs": {"spec": tokenizer.spec, "column": column, "out": out_column}, "batched": True,
-              "batch_size": 1000}
-    if ds.cache_files:
-        key = _key("tok", [f["filename"] for f in ds.cache_files], tokenizer.spec, column, out_column)
-        kwargs["cache_file_name"] = str(cache_dir() / f"tok-{key}.arrow")
-        kwargs["load_from_cache_file"] = True
-        workers = min(4, cpu_workers())
-        if len(ds) > _PARALLEL_ROWS and workers > 1:
-            kwargs["num_proc"] = workers
-    with cache_writes():
-        return ds.map(tokenize_batch, **kwargs)
+    job = Job(tokenizer.spec, column, out_column)
+    if out_column in ds.column_names:
+        ds = ds.remove_columns([out_column])
+    if not ds.cache_files:  # read from stdin: in memory, never cached
+        return ds.map(tokenize_batch, fn_kwargs={"spec": job.spec, "column": column, "out": out_column},
+                      batched=True, batch_size=1000)
+    key = _key("tokens", [f["filename"] for f in ds.cache_files], tokenizer.spec, column, out_column)
+    path = cache_dir() / f"tok-{key}.arrow"
+    if not path.exists():
+        with cache_writes():
+            shards.tokenize_to_file(ds.select_columns([column]), job, path, workers, report or progress.current())
+    return datasets.concatenate_datasets([ds, datasets.Dataset.from_file(str(path))], axis=1)
 
 
 def token_lists(ds: "datasets.Dataset", column: str = "tokens") -> Iterator[list[str]]:

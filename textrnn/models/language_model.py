@@ -111,6 +111,12 @@ class LanguageModel(nn.Module):
         self._state = None
         self._workspace = Workspace()
 
+    @property
+    def skips_parameters(self) -> bool:
+        """Whether a training step may leave parameters without a gradient: an adaptive softmax's tail cluster
+        that no target of the batch falls in (DistributedDataParallel must then look for them)."""
+        return self.decoder is None
+
     def hidden(self, ids: torch.Tensor, state=None):
         """ids (B, T) -> the last layer's outputs (B, T, H) and the new state."""
         out, state = self.rnn(self.embedding_dropout(self.embedding(ids)), state)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from textrnn import checkpoint, transfer
+from textrnn import checkpoint, distributed, transfer
 from textrnn.data.classify import (Encoded, bucket_batches, check_classes, collate, encode, fold_digits,
                                    label_order, load_examples, stratified_split, TRUNCATIONS)
 from textrnn.data.corpus import token_lists
@@ -144,11 +143,15 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         return {"labels": ", ".join(labels), "best_val_accuracy": best.get("val_accuracy"),
                 "max_length": data.max_length, "truncated_texts": train_data.truncated + valid_data.truncated}
 
+    # each process its part of every global batch (textrnn.distributed); one process: all of it
+    rows_of, steps = distributed.sharded(
+        lambda epoch, size: bucket_batches(train_data.lengths, size, training.seed * 1009 + epoch), training.batch_size)
+
     def epoch_batches(epoch: int) -> Iterator[dict]:
-        for rows in bucket_batches(train_data.lengths, training.batch_size, training.seed * 1009 + epoch):
+        for rows in rows_of(epoch):
             yield collate(train_data, rows)
 
-    fit = Fit(net, epoch_batches, math.ceil(len(train_data) / training.batch_size), evaluate_valid,
+    fit = Fit(net, epoch_batches, steps, evaluate_valid,
               Monitor("macro_f1", "max", tie_break="loss"), meta, best_metrics, summary)
     return run_training(output, saved, fit, training, callbacks, resume, started)
 

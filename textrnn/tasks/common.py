@@ -40,9 +40,14 @@ class Output:
 
 
 def locks_output(train):
-    """Decorate a task's `train(corpus, out_dir, ...)`: hold the lock of out_dir for the whole run."""
+    """Decorate a task's `train(corpus, out_dir, ...)`: hold the lock of out_dir for the whole run (rank 0 of
+    several processes: the one that writes there)."""
     @functools.wraps(train)
     def locked(*args, **kwargs):
+        from textrnn.distributed import from_env
+
+        if not from_env().main:
+            return train(*args, **kwargs)
         out = Path(inspect.signature(train).bind(*args, **kwargs).arguments["out_dir"])
         _check_path(out)
         existed = out.exists()
@@ -165,11 +170,27 @@ def check_resume(out_dir: str | Path, training: "TrainConfig", data: dict[str, A
     architecture = config.get("model", {})
     differ += [(name, value, architecture[name]) for name, value in (model or {}).items()
                if value is not None and name in architecture and architecture[name] != value]
+    _check_processes(out_dir, state)
     if differ:
         listed = ", ".join(f"{flag(name)} {value} (saved: {was})" for name, value, was in differ)
         raise ConfigError(f"--resume continues the run saved in {out_dir} with the options it started with; "
                           f"these differ: {listed}",
                           hint="resume with the options the run started with, or start a new run with --overwrite")
+
+
+def _check_processes(out_dir: str | Path, state: Any) -> None:
+    """Refuse to resume with another number of processes: every batch, and so the run, would change."""
+    from textrnn.distributed import from_env
+    from textrnn.errors import ConfigError
+
+    saved, now = (state.get("world_size", 1) if isinstance(state, dict) else 1), from_env().size
+    if saved != now:
+        def processes(n: int) -> str:
+            return f"{n} process{'es' if n != 1 else ''}"
+
+        raise ConfigError(f"--resume continues the run saved in {out_dir}, trained by {processes(saved)}; this "
+                          f"run has {processes(now)}",
+                          hint=f"resume it with {processes(saved)} (--nproc {saved}, or torchrun --nproc-per-node)")
 
 
 def resume_saved(out_dir: Path) -> "Saved":

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from textrnn import checkpoint, transfer
+from textrnn import checkpoint, distributed, transfer
 from textrnn.data.corpus import load_corpus, token_lists, tokenize_corpus
 from textrnn.data.lm import batchify, num_windows, split_examples, stream_ids, windows
 from textrnn.data.sources import Source
@@ -116,8 +116,10 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     if base is not None:
         net.load_state_dict(transfer.grown_lm_state(transfer.lm_weights(init), base.model_config, len(added)))
     backward = saved.model_config.get("backward", False)
-    train_data = batchify(stream_ids(token_lists(train_ds), vocab, backward), training.batch_size, data.bptt,
-                          "training")
+    world = distributed.current()  # each process its own rows of the stream, batchified for them all
+    stream = batchify(stream_ids(token_lists(train_ds), vocab, backward), training.batch_size * world.size,
+                      data.bptt, "training")
+    train_data = distributed.shard_rows(stream, world)
     valid_stream = stream_ids(token_lists(valid_ds), vocab, backward)
     valid_batch = max(1, min(EVAL_BATCH, valid_stream.numel() // (data.bptt + 1)))
     valid_data = batchify(valid_stream, valid_batch, min(data.bptt, valid_stream.numel() - 1), "validation")
@@ -132,7 +134,7 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
 
     meta = {"corpus": str(source.path),
             "valid": str(getattr(valid, "path", valid)) if valid else f"{data.valid_fraction:.0%} of corpus",
-            "train_tokens": int(train_data.numel()), "valid_tokens": int(valid_stream.numel()),
+            "train_tokens": int(stream.numel()), "valid_tokens": int(valid_stream.numel()),
             "data": asdict(data)}
     if base is not None:
         meta["init"] = {"path": str(init), "corpus": base.training.get("corpus"), "words_added": len(added),

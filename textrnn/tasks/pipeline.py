@@ -3,6 +3,9 @@ save, record. A task prepares its data, model and metrics (a `Fit`); `run_traini
 
     task.train:  start(...)  ->  split, vocabulary, Saved  ->  network(...)  ->  Fit(...)
     pipeline:    run_training: resume weights -> Trainer.fit (save_best, save_resume) -> finish -> record_run
+
+Under torchrun every process runs this path (textrnn.distributed): `start` joins them, rank 0 alone checks and
+writes the output directory, the others read from it only what --resume needs, after rank 0 has checked it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textrnn import checkpoint
+from textrnn import checkpoint, distributed
 from textrnn.errors import TrainingError
 from textrnn.tasks.common import Output, check_resume, check_task, prepare_output, record_run, resume_saved
 
@@ -34,8 +37,12 @@ def start(out_dir: str | Path, task: str, overwrite: bool, resume: bool, trainin
           data: dict[str, Any], model: dict[str, Any] | None) -> tuple[Output, "Saved | None"]:
     """The output directory, checked before any data is read, and with `resume` the Saved metadata of the run
     it continues: a model of this task (a directory of another task is refused, not half read), started with
-    the same options (check_resume)."""
-    output = prepare_output(out_dir, overwrite, resume)
+    the same options (check_resume). Among several processes, they are joined here, and rank 0 checks (and
+    recovers) the directory before the others read it."""
+    world = distributed.join(training.device)
+    # the others wait for rank 0's check, and take its Output: whether this run replaces a model decides
+    # whether the starting point is saved, a step they all take part in
+    output = world.broadcast(prepare_output(out_dir, overwrite, resume) if world.main else None)
     if not resume:
         return output, None
     for path in (output.path, output.path / "resume"):
@@ -91,6 +98,8 @@ def run_training(output: Output, saved: "Saved", fit: Fit, training: "TrainConfi
     out = output.path
     trainer = Trainer(training, fit.monitor, out, callbacks)
     meta = {**fit.meta, "train": asdict(training), "device": trainer.device}
+    if trainer.world.active:
+        meta["distributed"] = trainer.world.record(training.batch_size)
     if resume:
         fit.net.load_state_dict(checkpoint.load(out / "resume")[0].state_dict())
     saved.training = saved.training or meta  # so that the starting point saved for --resume records the options
@@ -104,10 +113,12 @@ def run_training(output: Output, saved: "Saved", fit: Fit, training: "TrainConfi
         state = trainer.fit(fit.net, fit.batches, fit.steps_per_epoch, fit.evaluate, save_best,
                             lambda m, target, extra: checkpoint.save(target, m, saved, extra),
                             resume=resume, save_start=not output.replacing)
-    trainer.finish()
-    if fit.after is not None and state.best_epoch:
-        fit.after(state, trainer.device)
-    run_seconds = record_run(out, state, started)
+    run_seconds = None
+    if trainer.world.main:  # the others leave the directory to rank 0
+        trainer.finish()
+        if fit.after is not None and state.best_epoch:
+            fit.after(state, trainer.device)
+        run_seconds = record_run(out, state, started)
     return TrainResult(out, state.history, {"best_epoch": state.best_epoch,
                                             f"best_val_{fit.monitor.metric}": state.best,
                                             "seconds": state.elapsed, "run_seconds": run_seconds,

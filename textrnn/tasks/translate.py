@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from textrnn import checkpoint
+from textrnn import checkpoint, distributed
 from textrnn.data.lm import split_examples
 from textrnn.data.sources import Source
 from textrnn.data.translate import (ParallelSource, as_parallel, bucket_batches, collate, load_pairs, no_pairs,
@@ -136,9 +136,13 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
     net = network(saved, training)
     lengths = [len(s) for s in train_split.src]
 
+    # each process its part of every global batch (textrnn.distributed); one process: all of it
+    rows_of, steps = distributed.sharded(lambda epoch, size: bucket_batches(lengths, size, seed=training.seed + epoch),
+                                         training.batch_size)
+
     def batches(epoch: int) -> Iterator[dict]:
         ratio = config.teacher_forcing_at(epoch)
-        for idx in bucket_batches(lengths, training.batch_size, seed=training.seed + epoch):
+        for idx in rows_of(epoch):
             yield collate([train_split.src[i] for i in idx], [train_split.tgt[i] for i in idx], ratio)
 
     def evaluate(m) -> dict[str, float]:
@@ -153,7 +157,7 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
         if config.monitor != "bleu" and config.valid_bleu_sentences:
             _bleu_of_best(output.path, state, valid_split, tgt_tok, config, training.batch_size, device)
 
-    fit = Fit(net, batches, math.ceil(len(lengths) / training.batch_size), evaluate,
+    fit = Fit(net, batches, steps, evaluate,
               Monitor(config.monitor, MONITORS[config.monitor]), meta, after=bleu_of_best)
     return run_training(output, saved, fit, training, callbacks, resume, started)
 
