@@ -63,6 +63,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def forward(ctx, x, weight, bias, target, workspace: Workspace, ignore_index: int, low=None):
         n = x.size(0)
         buf = workspace.take(n, x, weight.size(0))
+        ctx.dtype, exact = x.dtype, (x, weight)  # `exact`: the inputs as given, for rows too unlikely to read off
         if low is not None:  # the products in bfloat16 (accumulated in float32 by oneDNN); softmax and loss in float32
             x, weight = x.to(low), weight.to(low)
             buf.copy_(torch.mm(x, weight.t()))
@@ -78,7 +79,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         losses = -torch.log(p)
         tiny = p < _TINY
         if bool(tiny.any()):
-            losses[tiny] = _exact_losses(x[tiny].float(), weight.float(), bias, target[tiny])
+            losses[tiny] = _exact_losses(exact[0][tiny], exact[1], bias, target[tiny]).to(losses.dtype)
         buf[rows, target] = p - 1
         keep = target != ignore_index
         kept = int(keep.sum())
@@ -104,9 +105,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
         if ctx.low is not None:
             g = g.to(ctx.low)
         if ctx.needs_input_grad[0]:
-            grad_x = _matmul_nt(g, weight.t()).float().mul_(scale)
+            grad_x = _matmul_nt(g, weight.t()).to(ctx.dtype).mul_(scale)
         if ctx.needs_input_grad[1] and ctx.low is not None:
-            grad_w = torch.mm(g.t(), x).float().mul_(scale)
+            grad_w = torch.mm(g.t(), x).to(ctx.dtype).mul_(scale)
         elif ctx.needs_input_grad[1]:
             grad_w = _matmul_nt((x * scale).t(), g.t()).t().contiguous()  # (H, V) made (V, H) as the weight is
         return grad_x, grad_w, grad_b, None, None, None, None
