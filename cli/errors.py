@@ -59,4 +59,17 @@ def render_error(exc: BaseException) -> int:
 
     if not SILENT:  # rank 0 of several training processes says it for them all
         print(line, file=sys.stderr)
+    _tell_launcher(line)
     return code
+
+
+def _tell_launcher(line: str) -> None:
+    """Under `--nproc` (cli/launch.py), leave this rank's line where the launcher reads it: it says the line of
+    a rank that stopped when rank 0 did not say one."""
+    folder = os.environ.get("TEXTRNN_LAUNCH_DIR")
+    if folder:
+        try:
+            with open(os.path.join(folder, f"rank-{os.environ.get('RANK', '0')}.txt"), "w", encoding="utf-8") as f:
+                f.write(line)
+        except OSError:
+            pass

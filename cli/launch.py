@@ -43,15 +43,26 @@ def launch(nproc: int | None, argv: list[str] | None = None) -> None:
     check(nproc)
     if nproc is None or nproc == 1:
         return
+    import os
+    import tempfile
+
     args = ["--nproc-per-node", str(nproc), "--standalone", "-m", "textrnn",
             *without_nproc(sys.argv[1:] if argv is None else argv)]
-    sys.exit(_run(args))
+    with tempfile.TemporaryDirectory(prefix="textrnn-launch-") as folder:
+        os.environ["TEXTRNN_LAUNCH_DIR"] = folder  # where each rank leaves its one-line error (cli/errors.py)
+        try:
+            code = _run(args, folder)
+        finally:
+            del os.environ["TEXTRNN_LAUNCH_DIR"]
+    sys.exit(code)
 
 
-def _run(args: list[str]) -> int:
-    """torch.distributed.run with `args`: 0, or the exit code of the failed process (rank 0's when it failed,
-    which has printed its one-line error; another's gets a line here)."""
+def _run(args: list[str], folder: str) -> int:
+    """torch.distributed.run with `args`: 0, or the exit code of the failed process. Rank 0's one-line error is
+    on stderr already; when rank 0 said none (another rank stopped first and rank 0 was stopped by the
+    launcher), the failed rank's line, left in `folder`, is said here."""
     import logging
+    import os
 
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
@@ -67,10 +78,15 @@ def _run(args: list[str]) -> int:
     except ChildFailedError as e:
         rank, failure = e.get_first_failure()
         own = e.failures.get(0)
-        if own is not None and own.exitcode > 0 and own.timestamp <= failure.timestamp:
-            rank, failure = 0, own  # rank 0 stopped on an error of its own, and has said which
-        if rank != 0 or failure.exitcode < 0:
-            how = f"exit code {failure.exitcode}" if failure.exitcode > 0 else f"signal {-failure.exitcode}"
-            print(f"textrnn: training error: process {rank} of the training stopped ({how})", file=sys.stderr)
+        if os.path.exists(os.path.join(folder, "rank-0.txt")):  # rank 0 has said its line
+            rank, failure = (0, own) if own is not None and own.exitcode > 0 else (rank, failure)
+        else:
+            said = os.path.join(folder, f"rank-{rank}.txt")
+            if os.path.exists(said):
+                with open(said, encoding="utf-8") as f:
+                    print(f.read().strip(), file=sys.stderr)
+            else:
+                how = f"exit code {failure.exitcode}" if failure.exitcode > 0 else f"signal {-failure.exitcode}"
+                print(f"textrnn: training error: process {rank} of the training stopped ({how})", file=sys.stderr)
         return failure.exitcode if failure.exitcode > 0 else 1
     return 0

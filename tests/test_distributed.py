@@ -31,6 +31,16 @@ def test_each_rank_takes_consecutive_near_equal_parts_of_every_batch():
     assert list(shard_batches(batches, World())) == batches  # one process: every batch whole
 
 
+def test_each_validation_item_is_read_by_exactly_one_rank():
+    from textrnn.distributed import World, part
+
+    for n in (0, 1, 7, 16):
+        for size in (1, 2, 3):
+            parts = [part(n, World(rank, size)) for rank in range(size)]
+            assert [i for p in parts for i in p] == list(range(n))
+            assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
 def test_each_rank_takes_its_own_rows_of_the_stream():
     import torch
 
@@ -97,6 +107,19 @@ def _same_weights(a: Path, b: Path, atol: float) -> None:
         assert torch.allclose(wa[name], wb[name], rtol=0, atol=atol), (name, (wa[name] - wb[name]).abs().max())
 
 
+def _same_validation(a: Path, b: Path, tol: float) -> None:
+    """Each epoch's validation figures alike: each rank read its part of the validation data, summed over ranks."""
+    def history(path: Path) -> list[dict]:
+        lines = (path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        return [{k: v for k, v in json.loads(line).items() if k.startswith("val_")} for line in lines]
+
+    one, two = history(a), history(b)
+    assert [sorted(r) for r in one] == [sorted(r) for r in two] and one
+    for ra, rb in zip(one, two):
+        for key, value in ra.items():
+            assert rb[key] == pytest.approx(value, abs=tol), (key, value, rb[key])
+
+
 def _train(quick_env, *args: str) -> subprocess.CompletedProcess:
     result = run_textrnn("train", *args, env=quick_env, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -126,6 +149,7 @@ def test_classifier_two_processes_of_batch_4_reach_one_process_of_batch_8(tmp_pa
     _train(quick_env, *common, "-o", str(tmp_path / "one"), "--batch-size", "8")
     two = _train(quick_env, *common, "-o", str(tmp_path / "two"), "--batch-size", "4", "--nproc", "2")
     _same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
+    _same_validation(tmp_path / "one", tmp_path / "two", 1e-5)  # 16 rows: 8 scored on each rank
     assert two.stdout.count("best_epoch") == 1 and two.stderr.count("epoch 2/2") == 1  # rank 0 alone reports
     info = run_textrnn("info", str(tmp_path / "two"), env=quick_env).stdout
     for line in ("distributed.processes\t2", "distributed.backend\tgloo", "distributed.batch_per_process\t4",
@@ -147,6 +171,7 @@ def test_lm_two_processes_of_batch_2_reach_one_process_of_batch_4(tmp_path, quic
     _train(quick_env, *_lm_args(lm_corpus, tmp_path / "two", *run, "--batch-size", "2", "--nproc", "2",
                                 "--overwrite"))
     _same_weights(tmp_path / "one", tmp_path / "two", atol=1e-5)
+    _same_validation(tmp_path / "one", tmp_path / "two", 1e-5)
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == \
         ["config.json", "loss.png", "metrics.jsonl", "model.safetensors", "vocab.json"]
 

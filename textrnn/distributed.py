@@ -86,6 +86,14 @@ class World:
         dist.gather_object(obj, box, dst=0)
         return box
 
+    def sum_tensor(self, t):
+        """`t` summed over the ranks, in place (each rank's validation scores where it read, zeros elsewhere)."""
+        if self.active:
+            import torch.distributed as dist
+
+            dist.all_reduce(t, op=dist.ReduceOp.SUM)
+        return t
+
     def barrier(self) -> None:
         if self.active:
             import torch.distributed as dist
@@ -165,6 +173,11 @@ def join(device: str = "auto") -> World:
             torch.cuda.set_device(torch.device(where))
         dist.init_process_group(backend)
     return current()
+
+
+def part(n: int, world: World) -> range:
+    """This rank's near-equal, consecutive part of n items, so that each is read by one rank: validation."""
+    return range(n * world.rank // world.size, n * (world.rank + 1) // world.size)
 
 
 def shard_rows(data, world: World):

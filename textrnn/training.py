@@ -300,8 +300,10 @@ class Trainer:
         return bool(every and step % every == 0) or bool(minutes and time.monotonic() - last_save >= minutes * 60)
 
     def _validate(self, model, evaluate) -> dict[str, float]:
-        """Rank 0's validation metrics, on every rank (so all take the same schedule and stopping decisions)."""
-        return self.world.broadcast(self._evaluate(model, evaluate) if self.world.main else None)
+        """The validation metrics: every rank reads its part of the validation data and the task's `evaluate`
+        sums the parts over the ranks; rank 0's result then goes to every rank, so that all take the same
+        schedule and stopping decisions to the last bit."""
+        return self.world.broadcast(self._evaluate(model, evaluate))
 
     def _evaluate(self, model, evaluate) -> dict[str, float]:
         import torch

@@ -129,8 +129,11 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
         meta = {**saved.training, **meta}
     reports: dict[str, dict] = {}
 
+    world = distributed.current()
+
     def evaluate_valid(m) -> dict[str, float]:
-        probs = class_probabilities(m, valid_data, training.batch_size * 2)
+        probs = class_probabilities(m, valid_data, training.batch_size * 2, distributed.part(len(valid_data), world))
+        world.sum_tensor(probs)  # each rank scored its part: the sum is every row's
         reports["last"] = report(valid_data.labels.tolist(), probs.argmax(1).tolist(), labels)
         return {"loss": nll(probs, valid_data.labels), **epoch_metrics(reports["last"])}
 
@@ -225,14 +228,18 @@ def _tokens(ds, fold: bool) -> Iterator[list[str]]:
 
 # Scoring -----------------------------------------------------------------------------------------
 
-def class_probabilities(net, data: Encoded, batch_size: int = PREDICT_BATCH):
-    """(N, C) softmax probabilities in the data's order; batches sorted by length to pad the least."""
+def class_probabilities(net, data: Encoded, batch_size: int = PREDICT_BATCH, only: range | None = None):
+    """(N, C) softmax probabilities in the data's order; batches sorted by length to pad the least. `only`: of
+    those rows alone, the others left 0 (a rank's part of the validation data)."""
     import torch
 
     device = next(net.parameters()).device
-    probs = torch.empty(len(data), net.config.num_labels)
+    probs = torch.zeros(len(data), net.config.num_labels)
+    only = range(len(data)) if only is None else only
+    lengths = data.lengths
     with torch.inference_mode():
-        for rows in bucket_batches(data.lengths, batch_size):
+        for batch in bucket_batches([lengths[i] for i in only], batch_size):
+            rows = [only[i] for i in batch]
             batch = collate(replace(data, labels=None), rows)
             logits, _ = net({k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()})
             probs[rows] = torch.softmax(logits.float(), dim=-1).cpu()

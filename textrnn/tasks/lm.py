@@ -126,7 +126,10 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     char_level = tokenizer.level == "char"
 
     def evaluate(m) -> dict[str, float]:
-        loss, _ = stream_loss(m, valid_data, data.bptt)
+        rows = distributed.part(valid_data.size(0), world)  # each rank its rows of the stream, summed over ranks
+        loss, count = stream_loss(m, valid_data[rows.start: rows.stop], data.bptt) if rows else (0.0, 0)
+        total, count = world.total(loss * count, count)
+        loss = total / max(count, 1)
         metrics = {"loss": loss, "ppl": math.exp(min(loss, 50))}
         if char_level:
             metrics["bpc"] = loss / math.log(2)

@@ -165,16 +165,19 @@ def train(data: ParallelSource | Source | str, out_dir: str | Path, model: dict[
 def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataConfig, batch_size: int,
               bleu: bool = True) -> dict[str, float]:
     """Teacher-forced loss over the validation pairs; with `bleu`, greedy BLEU on the first valid_bleu_sentences."""
-    total, count = 0.0, 0
+    total, count, world = 0.0, 0, distributed.current()
     device = next(model.parameters()).device
-    for idx in bucket_batches([len(s) for s in split.src], batch_size):
+    for k, idx in enumerate(bucket_batches([len(s) for s in split.src], batch_size)):
+        if k % world.size != world.rank:  # each rank its share of the batches; the sums are added over ranks
+            continue
         batch = collate([split.src[i] for i in idx], [split.tgt[i] for i in idx])
         batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
         _, loss = model(batch)
         total += loss.item() * batch["ntokens"]
         count += batch["ntokens"]
+    total, count = world.total(total, count)
     metrics = {"loss": total / max(count, 1), "ppl": math.exp(min(total / max(count, 1), 50))}
-    if bleu and config.valid_bleu_sentences:
+    if bleu and config.valid_bleu_sentences and world.main:  # greedy BLEU: decoded by rank 0 alone
         metrics["bleu"] = _greedy_bleu(model, split, tgt_tok, tv, config.valid_bleu_sentences, batch_size)
     return metrics
 
