@@ -74,6 +74,8 @@ RUNS = {
     "sst2-ulm5-unfreeze-8": ("sst2-train", "sst-lm5", SST_8, ["sst2-dev"]),
     "sst2-ulm5-unfreeze-8-reg": ("sst2-train", "sst-lm5", f"{SST_8} --embedding-dropout 0.3 --word-dropout 0.1",
                                  ["sst2-dev"]),
+    "sst2-ulm5-unfreeze-8-reg2": ("sst2-train", "sst-lm5", f"{SST_8} --dropout 0.4 --embedding-dropout 0.4 "
+                                                          "--word-dropout 0.2", ["sst2-dev"]),
     "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"), SST_8, ["sst2-dev"]),
     "sst2-ulm-paired-10": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
                            SST_8.replace("--epochs 8", "--epochs 10"), ["sst2-dev"]),
@@ -86,7 +88,8 @@ RUNS = {
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
 CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle",
                     "sst2-ulm-unfreeze-8", "sst2-ulm-unfreeze-8-reg", "sst2-ulm-unfreeze-8-reg2",
-                    "sst2-ulm5-unfreeze-8", "sst2-ulm5-unfreeze-8-reg", "sst2-ulm-paired",
+                    "sst2-ulm5-unfreeze-8", "sst2-ulm5-unfreeze-8-reg", "sst2-ulm5-unfreeze-8-reg2",
+                    "sst2-ulm-paired",
                     "sst2-ulm-paired-10"],
            "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
