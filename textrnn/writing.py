@@ -76,17 +76,25 @@ def _reason(err: OSError, target: Path) -> str:
     return (err.strerror or str(err)).lower()
 
 
+@contextlib.contextmanager
+def replaced(path: Path) -> Iterator[Path]:
+    """A temporary sibling of `path` (`.NAME.tmp<pid>`) for the block to write: renamed over `path` when the
+    block ends well, removed when it does not, so that `path` only ever exists whole."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def replace_file(path: str | os.PathLike, write: Callable[[Path], None], hint: str = "choose another -o") -> Path:
     """Write `path` whole or not at all: `write(tmp)` fills a sibling, renamed over `path` when it succeeded;
     a failed write leaves no temporary file behind."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with writing(path, hint):
-            path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path, hint):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replaced(path) as tmp:
             write(tmp)
-            os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     return path

@@ -149,8 +149,9 @@ def merge(paths: list[Path], final: Path) -> None:
     """Concatenate the shard files into `final`, record batch by record batch (never a whole shard in memory)."""
     import pyarrow as pa
 
-    tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
-    try:
+    from textrnn.writing import replaced
+
+    with replaced(final) as tmp:
         writer = None
         for path in paths:
             with pa.memory_map(str(path)) as source:
@@ -159,13 +160,10 @@ def merge(paths: list[Path], final: Path) -> None:
                 for batch in reader:
                     writer.write_batch(batch)
         writer.close()
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _clear_stale(folder: Path) -> None:
-    """Remove the half-written shards of processes that are gone (killed): `NAME.arrow.tmp<pid>`."""
+    """Remove the half-written shards of processes that are gone (killed): `.NAME.arrow.tmp<pid>`."""
     from textrnn.atomic_dir import pid_alive
 
     for tmp in folder.glob("*.tmp*"):

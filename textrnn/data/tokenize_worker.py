@@ -48,18 +48,15 @@ def write_shard(ds: "datasets.Dataset", job: Job, span: Span, path: Path, on_row
     a time. Written under a temporary name and renamed when whole: `path` exists only complete."""
     import pyarrow as pa
 
+    from textrnn.writing import replaced
+
     schema = pa.schema([(job.out, pa.list_(pa.string()))])
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    try:
-        with pa.ipc.new_stream(str(tmp), schema) as writer:
-            for start in range(span[0], span[1], BATCH):
-                stop = min(start + BATCH, span[1])
-                tokens = tokenize_batch(ds[start:stop], job.spec, job.column, job.out)[job.out]
-                writer.write_table(pa.table({job.out: tokens}, schema=schema))
-                on_rows(stop - start)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replaced(path) as tmp, pa.ipc.new_stream(str(tmp), schema) as writer:
+        for start in range(span[0], span[1], BATCH):
+            stop = min(start + BATCH, span[1])
+            tokens = tokenize_batch(ds[start:stop], job.spec, job.column, job.out)[job.out]
+            writer.write_table(pa.table({job.out: tokens}, schema=schema))
+            on_rows(stop - start)
 
 
 class Orphaned(BaseException):

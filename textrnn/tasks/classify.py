@@ -238,8 +238,8 @@ def class_probabilities(net, data: Encoded, batch_size: int = PREDICT_BATCH, onl
     only = range(len(data)) if only is None else only
     lengths = data.lengths
     with torch.inference_mode():
-        for batch in bucket_batches([lengths[i] for i in only], batch_size):
-            rows = [only[i] for i in batch]
+        for positions in bucket_batches([lengths[i] for i in only], batch_size):
+            rows = [only[i] for i in positions]
             batch = collate(replace(data, labels=None), rows)
             logits, _ = net({k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()})
             probs[rows] = torch.softmax(logits.float(), dim=-1).cpu()

@@ -167,8 +167,8 @@ def _validate(model, split: _Split, tgt_tok, tv: Vocab, config: TranslateDataCon
     """Teacher-forced loss over the validation pairs; with `bleu`, greedy BLEU on the first valid_bleu_sentences."""
     total, count, world = 0.0, 0, distributed.current()
     device = next(model.parameters()).device
-    for k, idx in enumerate(bucket_batches([len(s) for s in split.src], batch_size)):
-        if k % world.size != world.rank:  # each rank its share of the batches; the sums are added over ranks
+    for n, idx in enumerate(bucket_batches([len(s) for s in split.src], batch_size)):
+        if n % world.size != world.rank:  # each rank its share of the batches; the sums are added over ranks
             continue
         batch = collate([split.src[i] for i in idx], [split.tgt[i] for i in idx])
         batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
