@@ -49,6 +49,9 @@ LabelColumn = Annotated[Optional[str], typer.Option(
     "--label-column", help="Label column, by name or 0-based index (default: the short column with few values).")]
 LabelMap = Annotated[Optional[str], typer.Option(
     "--label-map", help="Rename the data's labels to the model's: DATA=MODEL pairs, as 0=neg,1=pos.")]
+With = Annotated[Optional[list[str]], typer.Option(
+    "--with", help="Classifiers: answer with the mean of this classifier's class probabilities and the model's (an "
+                   "ensemble; repeat for more). It must use the model's tokenizer options and labels.")]
 
 # Training options, shared by every `train` subcommand where they mean the same.
 Output = Annotated[Path, typer.Option("--output", "-o", help="The model directory to write.")]

@@ -23,6 +23,7 @@ def evaluate(
     text_column: opt.TextColumn = None,
     label_column: opt.LabelColumn = None,
     label_map: opt.LabelMap = None,
+    with_models: opt.With = None,
     encoding_errors: opt.EncodingErrors = "strict",
     split: opt.Split = "test",
     device: opt.Device = "cpu",
@@ -32,7 +33,8 @@ def evaluate(
     """Evaluate a model: perplexity for a language model, accuracy and F1 for a classifier, BLEU for a translator.
 
     A classifier's data is read as `train classify` reads it (--format, --text-column, --label-column);
-    --label-map renames the data's labels to the model's.
+    --label-map renames the data's labels to the model's; --with adds classifiers whose class probabilities
+    are averaged with the model's (an ensemble).
 
     Example: textrnn evaluate everyday-english corpora/everyday-english
 
@@ -46,7 +48,7 @@ def evaluate(
     fmt, layout = split_format(data_format)
     task, result = run(model, _source(data, src_file, tgt_file, fmt, encoding_errors, split), beam=beam,
                        device=device, text_column=text_column, label_column=label_column, layout=layout,
-                       label_map=label_map)
+                       label_map=label_map, also=tuple(with_models or ()))
     renderer(task).evaluation(result, Output(as_json))
 
 

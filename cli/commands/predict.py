@@ -23,6 +23,7 @@ def predict(
     attention: Annotated[bool, typer.Option("--attention", help="Translation: include attention weights in JSON.")] = False,
     show_attention: Annotated[bool, typer.Option(help="Translation: draw the alignment as a heat table.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Translation: save the alignment heatmap PNG.")] = None,
+    with_models: opt.With = None,
     device: opt.Device = "cpu",
     threads: opt.Threads = None,  # applied as the options are read (options.Threads)
     encoding_errors: opt.EncodingErrors = "strict",
@@ -40,6 +41,7 @@ def predict(
 
     name = model or DEFAULT_MODEL
     task, results = run(name, texts_from(text, errors=encoding_errors), k=k, all_tokens=all_tokens, beam=beam,
-                        attention=attention or show_attention or plot is not None, device=device)
+                        attention=attention or show_attention or plot is not None, device=device,
+                        also=tuple(with_models or ()))
     renderer(task).predictions(PredictNotes(task, quiet).watch(results), Output(as_json),
                                show_attention=show_attention, plot=plot, attention=attention)

@@ -300,66 +300,92 @@ class ClassifierRunner:
         tokenized = list(self.tokenizer.pipe(texts))
         return [fold_digits(tokens) for tokens in tokenized] if self.fold_digits else tokenized
 
-    def _clip(self, text: str) -> str:
-        """A text far longer than the model reads, cut to the end(s) it keeps: a 50 MB line is not tokenized
-        whole for 400 tokens."""
-        if self.truncate == "head":
-            return clip(text, self.max_length)
-        if self.truncate == "tail":
-            return clip(text, self.max_length, end=True)
-        head, tail = clip(text, self.max_length), clip(text, self.max_length, end=True)  # head+tail
-        return text if len(head) + len(tail) >= len(text) else f"{head} {tail}"
+    def clip(self, text: str) -> str:
+        return clip_for(text, self.max_length, self.truncate)
 
-    def encode(self, tokenized: list[list[str]]) -> Encoded:
+    def encode(self, tokenized: Iterable[list[str]]) -> Encoded:
         """Token lists -> ids (and subwords), each cut to the model's length as it was trained."""
         return encode(tokenized, self.vocab, self.max_length, subwords=self.net.config.subwords, how=self.truncate)
 
+    def scored(self, tokenized: Iterable[list[str]], batch_size: int = PREDICT_BATCH):
+        """((N, C) class probabilities of token lists in `labels` order, how many were cut to max_length)."""
+        encoded = self.encode(tokenized)
+        return class_probabilities(self.net, encoded, batch_size), encoded.truncated
+
+    def probabilities(self, tokenized: Iterable[list[str]], batch_size: int = PREDICT_BATCH):
+        return self.scored(tokenized, batch_size)[0]
+
     def classify(self, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
-        clipped = [self._clip(text) for text in texts]
-        tokenized = self.tokens(clipped)
-        probs = class_probabilities(self.net, self.encode(tokenized), batch_size)
-        results = []
-        for text, cut, tokens, p in zip(texts, clipped, tokenized, probs.tolist()):
-            best = max(range(len(p)), key=p.__getitem__)
-            notes = []
-            if not tokens:
-                notes.append("the text is empty; the label is the model's guess for no words")
-            elif not any(t in self.vocab for t in tokens):
-                notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
-            results.append({"text": text, "label": self.labels[best], "probability": p[best],
-                            "probabilities": dict(zip(self.labels, p)),
-                            "truncated": len(tokens) > self.max_length or cut is not text,
-                            "notes": notes, "unknown": [t for t in dict.fromkeys(tokens) if t not in self.vocab]})
-        return results
+        return answers(self, texts, batch_size)
+
+
+def clip_for(text: str, max_length: int, how: str) -> str:
+    """A text far longer than a model reads, cut to the end(s) it keeps (`how`: head, tail or head+tail) before
+    tokenizing: a 50 MB line is not tokenized whole for 400 tokens."""
+    if how == "head":
+        return clip(text, max_length)
+    if how == "tail":
+        return clip(text, max_length, end=True)
+    head, tail = clip(text, max_length), clip(text, max_length, end=True)  # head+tail
+    return text if len(head) + len(tail) >= len(text) else f"{head} {tail}"
+
+
+def answers(reader, texts: list[str], batch_size: int = PREDICT_BATCH) -> list[dict[str, Any]]:
+    """Each text's label, its probability, every class's probability and notes, from a `reader` (a
+    ClassifierRunner, or an Ensemble of them: anything with clip, tokens, probabilities, labels, vocab and
+    max_length)."""
+    clipped = [reader.clip(text) for text in texts]
+    tokenized = reader.tokens(clipped)
+    probs = reader.probabilities(tokenized, batch_size)
+    results = []
+    for text, cut, tokens, p in zip(texts, clipped, tokenized, probs.tolist()):
+        best = max(range(len(p)), key=p.__getitem__)
+        notes = []
+        if not tokens:
+            notes.append("the text is empty; the label is the model's guess for no words")
+        elif not any(t in reader.vocab for t in tokens):
+            notes.append(f"none of the words of {text[:40]!r} are in the model's vocabulary")
+        results.append({"text": text, "label": reader.labels[best], "probability": p[best],
+                        "probabilities": dict(zip(reader.labels, p)),
+                        "truncated": len(tokens) > reader.max_length or cut is not text,
+                        "notes": notes, "unknown": [t for t in dict.fromkeys(tokens) if t not in reader.vocab]})
+    return results
 
 
 def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_BATCH,
-            device: str = "cpu") -> Iterator[dict[str, Any]]:
+            device: str = "cpu", also: Sequence[str | Path] = ()) -> Iterator[dict[str, Any]]:
     """Each text's label, its probability and every class's probability, in input order. Texts are read
     and classified up to 4 x `batch_size` at a time, fewer when stdin has no more lines ready (a writer
-    waiting for an answer gets it at once: textrnn.data.stdin.batches)."""
+    waiting for an answer gets it at once: textrnn.data.stdin.batches). `also`: more classifiers whose
+    probabilities are averaged with the model's (textrnn.tasks.ensemble)."""
     from textrnn.data.stdin import batches
+    from textrnn.tasks.ensemble import reader_for
 
-    runner = ClassifierRunner(model, device)
+    reader = reader_for(model, also, device)
     for chunk in batches(texts, batch_size * 4):
-        yield from runner.classify(chunk, batch_size)
+        yield from answers(reader, chunk, batch_size)
 
 
 def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_BATCH, device: str = "cpu",
              text_column: str | None = None, label_column: str | None = None, layout: str | None = None,
-             label_map: str | dict[str, str] | None = None) -> dict[str, Any]:
+             label_map: str | dict[str, str] | None = None, also: Sequence[str | Path] = ()) -> dict[str, Any]:
     """Accuracy, per-class and macro precision/recall/F1, and the confusion matrix on labelled data; also the
     label map used and how many texts were longer than the model reads (`truncated`, cut to `max_length`).
-    The data options are those of `train` (see `ClassifyDataConfig`)."""
+    The data options are those of `train` (see `ClassifyDataConfig`). `also`: as for `predict`."""
+    import torch
+
+    from textrnn.tasks.ensemble import reader_for
+
     label_map = parse_label_map(label_map)
-    runner = ClassifierRunner(model, device)
+    reader = reader_for(model, also, device)
     source = _source(source)
-    data = load_examples(source, runner.tokenizer, text_column, label_column, layout, label_map)
-    check_known(data.labels, runner.labels, _name(source), label_map)
-    label_ids = {label: i for i, label in enumerate(runner.labels)}
-    encoded = encode(_tokens(data.tokens, runner.fold_digits), runner.vocab, runner.max_length, data.labels, label_ids,
-                     runner.net.config.subwords, runner.truncate)
-    probs = class_probabilities(runner.net, encoded, batch_size)
-    result = report(encoded.labels.tolist(), probs.argmax(1).tolist(), runner.labels)
-    return {"model": str(model), "corpus": _name(source), "loss": nll(probs, encoded.labels), **result,
-            "max_length": runner.max_length, "truncated": encoded.truncated, "label_map": label_map}
+    data = load_examples(source, reader.tokenizer, text_column, label_column, layout, label_map)
+    check_known(data.labels, reader.labels, _name(source), label_map)
+    tokenized = _tokens(data.tokens, reader.fold_digits)
+    label_ids = {label: i for i, label in enumerate(reader.labels)}
+    gold = torch.tensor([label_ids[label] for label in data.labels], dtype=torch.long)
+    probs, truncated = reader.scored(tokenized, batch_size)
+    result = report(gold.tolist(), probs.argmax(1).tolist(), reader.labels)
+    extra = {"ensemble": [str(m) for m in (model, *also)]} if also else {}
+    return {"model": str(model), "corpus": _name(source), "loss": nll(probs, gold), **result,
+            "max_length": reader.max_length, "truncated": truncated, "label_map": label_map, **extra}
