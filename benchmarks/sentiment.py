@@ -79,18 +79,33 @@ RUNS = {
     "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"), SST_8, ["sst2-dev"]),
     "sst2-ulm-paired-10": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
                            SST_8.replace("--epochs 8", "--epochs 10"), ["sst2-dev"]),
+    # The same recipe with other seeds, for ensembles (ENSEMBLES); and the pair with that input dropout.
+    **{f"sst2-ulm5-unfreeze-8-reg-seed{seed}": ("sst2-train", "sst-lm5", f"{SST_8} --embedding-dropout 0.3 "
+                                                f"--word-dropout 0.1 --seed {seed}", ["sst2-dev"]) for seed in (2, 3, 4)},
+    "sst2-ulm5-paired-reg": ("sst2-train", ("sst-lm5", "sst-lm-bwd"), f"{SST_8} --embedding-dropout 0.3 "
+                                                                     "--word-dropout 0.1", ["sst2-dev"]),
     "imdb-ulm": ("imdb-train", "imdb-lm", IMDB, ["imdb-valid"]),
     "imdb-ulm-lm5": ("imdb-train", "imdb-lm5", IMDB.replace("--epochs 5", "--epochs 4"), ["imdb-valid"]),
     # ULMFiT's forward and backward language models in one paired classifier; each epoch costs two.
     "imdb-ulm-paired": ("imdb-train", ("imdb-lm", "imdb-lm-bwd"), IMDB.replace("--epochs 5", "--epochs 3"),
                         ["imdb-valid"]),
 }
+# Ensembles (`evaluate --with`: the mean of the members' class probabilities): name -> members, the first one's
+# validation and held-out files read by all.
+REG5 = "sst2-ulm5-unfreeze-8-reg"
+ENSEMBLES = {
+    "sst2-ens-seeds2": [REG5, f"{REG5}-seed2"],
+    "sst2-ens-seeds3": [REG5, f"{REG5}-seed2", f"{REG5}-seed3"],
+    "sst2-ens-seeds4": [REG5, f"{REG5}-seed2", f"{REG5}-seed3", f"{REG5}-seed4"],
+    "sst2-ens-seeds3-paired": [REG5, f"{REG5}-seed2", f"{REG5}-seed3", "sst2-ulm5-paired-reg"],
+    "sst2-ens-seeds4-paired": [REG5, f"{REG5}-seed2", f"{REG5}-seed3", f"{REG5}-seed4", "sst2-ulm5-paired-reg"],
+}
 # Candidates compared on their validation accuracy; only the chosen one reads the held-out files.
 CHOICES = {"sst2": ["sst2-ulm", "sst2-ulm-unfreeze", "sst2-ulm-unfreeze-discr", "sst2-ulm-gentle",
                     "sst2-ulm-unfreeze-8", "sst2-ulm-unfreeze-8-reg", "sst2-ulm-unfreeze-8-reg2",
                     "sst2-ulm5-unfreeze-8", "sst2-ulm5-unfreeze-8-reg", "sst2-ulm5-unfreeze-8-reg2",
-                    "sst2-ulm-paired",
-                    "sst2-ulm-paired-10"],
+                    "sst2-ulm-paired", "sst2-ulm-paired-10", *[f"{REG5}-seed{seed}" for seed in (2, 3, 4)],
+                    "sst2-ulm5-paired-reg", *ENSEMBLES],
            "imdb": ["imdb-ulm", "imdb-ulm-lm5", "imdb-ulm-paired"]}
 
 
@@ -128,11 +143,24 @@ def classifier(name: str, data: Path, out: Path) -> dict:
             f"{name}_val_accuracy": config["metrics"]["val_accuracy"]}
 
 
+def evaluated(name: str, path: Path, out: Path) -> dict:
+    """The evaluation of `name` (a classifier, or an ensemble of classifiers) on the file `path`."""
+    members = ENSEMBLES.get(name, [name])
+    extra = [arg for member in members[1:] for arg in ("--with", str(out / member))]
+    return json.loads(textrnn("evaluate", str(out / members[0]), str(path), *extra, "--json"))
+
+
+def ensemble(name: str, data: Path, out: Path) -> dict:
+    """An ensemble's validation accuracy, on its first member's validation file."""
+    valid = RUNS[ENSEMBLES[name][0]][2].split("--valid ")[1].split()[0].format(data=data)
+    return {f"{name}_val_accuracy": evaluated(name, Path(valid), out)["accuracy"]}
+
+
 def held_out(name: str, data: Path, out: Path) -> dict:
     """`name` evaluated once on its held-out files."""
     figures = {}
-    for test in RUNS[name][3]:
-        result = json.loads(textrnn("evaluate", str(out / name), str(data / f"{test}.tsv"), "--json"))
+    for test in RUNS[ENSEMBLES.get(name, [name])[0]][3]:
+        result = evaluated(name, data / f"{test}.tsv", out)
         figures[f"{name}_{test}_accuracy"] = result["accuracy"]
         figures[f"{name}_{test}_examples"] = result["examples"]
     return figures
@@ -140,7 +168,7 @@ def held_out(name: str, data: Path, out: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=list(RUNS))
+    parser.add_argument("--only", nargs="+", choices=[*RUNS, *ENSEMBLES])
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "sentiment"))
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -149,8 +177,10 @@ def main() -> None:
     subprocess.run([sys.executable, str(REPO / "scripts" / "sentiment_data.py"), str(data)], check=True,
                    capture_output=True)
     figures = language_model("imdb-lm", LM, data, out)
-    wanted = {lm for name in args.only or RUNS for lm in (RUNS[name][1] if isinstance(RUNS[name][1], tuple)
-                                                          else (RUNS[name][1],))}
+    names = args.only or [*RUNS, *ENSEMBLES]
+    trained = list(dict.fromkeys(n for name in names for n in ENSEMBLES.get(name, [name])))  # ensembles: members
+    wanted = {lm for name in trained for lm in (RUNS[name][1] if isinstance(RUNS[name][1], tuple)
+                                                else (RUNS[name][1],))}
     if "imdb-lm5" in wanted:
         figures.update(language_model("imdb-lm5", LM_MORE, data, out))
     if "imdb-lm-bwd" in wanted:
@@ -163,14 +193,16 @@ def main() -> None:
     if "sst-lm-bwd" in wanted:
         figures.update(language_model("imdb-lm-bwd", LM_BWD, data, out))
         figures.update(language_model("sst-lm-bwd", SST_LM_BWD, data, out))
-    names = args.only or list(RUNS)
-    for name in names:
+    for name in trained:
         figures.update(classifier(name, data, out))
+    for name in names:
+        if name in ENSEMBLES:
+            figures.update(ensemble(name, data, out))
     tested = [name for name in names if not any(name in group for group in CHOICES.values())]
     for group, candidates in CHOICES.items():
-        trained = [name for name in candidates if name in names]
-        if trained:
-            chosen = max(trained, key=lambda name: figures[f"{name}_val_accuracy"])
+        compared = [name for name in candidates if name in names]
+        if compared:
+            chosen = max(compared, key=lambda name: figures[f"{name}_val_accuracy"])
             figures[f"{group}_chosen"] = chosen
             tested.append(chosen)
     for name in tested:

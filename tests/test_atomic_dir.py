@@ -189,3 +189,50 @@ def test_remove_dir_removes_the_directory_and_nothing_beside_it(tmp_path):
     atomic_dir.remove_dir(target)
     atomic_dir.remove_dir(target)  # already gone: nothing to do
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]
+
+
+def _record_syncs(monkeypatch) -> list:
+    """The real os.fsync and os.replace, with every call recorded in order (what each synced: the path of its
+    descriptor)."""
+    calls: list = []
+    fsync, rename = os.fsync, os.replace
+
+    def fsync_recorded(fd):
+        calls.append(("sync", Path(os.readlink(f"/proc/self/fd/{fd}"))))
+        fsync(fd)
+
+    def replace_recorded(a, b):
+        calls.append(("rename", Path(a), Path(b)))
+        rename(a, b)
+
+    monkeypatch.setattr(os, "fsync", fsync_recorded)
+    monkeypatch.setattr(os, "replace", replace_recorded)
+    return calls
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a descriptor's file")
+def test_the_new_directory_is_on_the_disk_before_its_name_is(tmp_path, mode, monkeypatch):
+    """Every file of the replacement and the replacement itself are synced before the swap, the parent after it:
+    a power cut after the rename cannot leave the name on files the disk never received."""
+    target = _dir(tmp_path, "model", "old")
+    new = _new(target, "new")
+    (new / "sub").mkdir()
+    (new / "sub" / "g.txt").write_text("deep")
+    calls = _record_syncs(monkeypatch)
+    replace_dir(new, target)
+    first_rename = next(i for i, c in enumerate(calls) if c[0] == "rename")
+    synced_before = {c[1] for c in calls[:first_rename] if c[0] == "sync"}
+    assert {new / "f.txt", new / "sub" / "g.txt", new / "sub", new} <= synced_before
+    assert ("sync", tmp_path) in calls[first_rename:]
+    assert (target / "f.txt").read_text() == "new"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a descriptor's file")
+def test_a_replaced_file_is_on_the_disk_before_its_name_is(tmp_path, monkeypatch):
+    from textrnn.writing import replace_file
+
+    calls = _record_syncs(monkeypatch)
+    path = replace_file(tmp_path / "vocab.json", lambda tmp: tmp.write_text("{}"))
+    (tmp,) = [c[1] for c in calls if c[0] == "sync" and c[1].name.startswith(".vocab.json.tmp")]
+    assert calls.index(("sync", tmp)) < calls.index(("rename", tmp, path)) < calls.index(("sync", tmp_path))
+    assert path.read_text() == "{}"

@@ -12,6 +12,10 @@ On Linux, renameat2(RENAME_EXCHANGE) swaps the two names in one step, so NAME al
 directory. Where it is missing (other systems, some file systems), two renames leave a moment without NAME;
 the journal says where both directories are, and `recover` renames the newer one back under NAME. SIGINT is
 held back until the swap and its clean-up are done, so Ctrl-C never lands between the renames.
+
+A rename is only as durable as what it renames: the new directory's files and the directory itself are flushed
+to the disk (fsync) before the swap, and the parent after it, so that a power cut cannot leave NAME pointing at
+files the disk never received.
 """
 
 from __future__ import annotations
@@ -40,12 +44,38 @@ def staging_dir(target: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.new-{os.getpid()}-", dir=target.parent))
 
 
+def sync(path: Path) -> None:
+    """Flush a file's or a directory's contents (a directory: its entries) to the disk. A file system that
+    cannot sync a directory (some network and FUSE ones) is left as it is."""
+    folder = path.is_dir()
+    if folder and os.name == "nt":  # Windows opens no directory as a file, and needs no flush of its entries
+        return
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if folder else 0))
+    try:
+        os.fsync(fd)
+    except OSError as err:
+        if not folder or err.errno not in (22, 95):  # EINVAL, EOPNOTSUPP: cannot sync this directory
+            raise
+    finally:
+        os.close(fd)
+
+
+def sync_tree(root: Path) -> None:
+    """Flush every file and folder under `root`, and `root` itself (deepest first)."""
+    for folder, dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            sync(Path(folder, name))
+        sync(Path(folder))
+
+
 def replace_dir(new: Path, target: Path) -> None:
     """Put the complete directory `new` under the name `target`, replacing what is there."""
     recover(target)
+    sync_tree(new)
     with _sigint_held():
         if not target.exists():
             os.replace(new, target)
+            sync(target.parent)
             return
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         _write_journal(target, [new.name, old.name])
@@ -55,6 +85,7 @@ def replace_dir(new: Path, target: Path) -> None:
             os.replace(target, old)
             _rename_in(new, target)
             leftovers = [old]
+        sync(target.parent)
         for path in leftovers:
             shutil.rmtree(path, ignore_errors=True)
         journal_path(target).unlink(missing_ok=True)

@@ -2,8 +2,8 @@
 become one OutputError that names what was being written.
 
 What is written is never left half done: a model directory is built beside its target and swapped in
-(atomic_dir), a file is written under a temporary name and renamed (`replace_file`), and a failed write removes
-its temporary file.
+(atomic_dir), a file is written under a temporary name, flushed to the disk and renamed (`replace_file`), and a
+failed write removes its temporary file.
 """
 
 from __future__ import annotations
@@ -80,10 +80,14 @@ def _reason(err: OSError, target: Path) -> str:
 def replaced(path: Path) -> Iterator[Path]:
     """A temporary sibling of `path` (`.NAME.tmp<pid>`) for the block to write: renamed over `path` when the
     block ends well, removed when it does not, so that `path` only ever exists whole."""
+    from textrnn.atomic_dir import sync
+
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         yield tmp
+        sync(tmp)  # on the disk before its name is (atomic_dir)
         os.replace(tmp, path)
+        sync(path.parent)
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
