@@ -196,6 +196,11 @@ def test_the_cli_shows_tokenizing_progress_in_a_log_and_not_with_q(tmp_path, mon
     assert " rows/s  elapsed " in lines[-1]
     quiet = run_textrnn(*args, "-o", str(tmp_path / "m2"), "-q", env={**env, "TEXTRNN_CACHE": str(tmp_path / "c2")})
     assert quiet.returncode == 0 and "tokenizing" not in quiet.stderr
+    other = write_corpus(tmp_path / "other.txt", 1500)  # evaluate tokenizes too, and says so
+    evaluated = run_textrnn("evaluate", str(tmp_path / "m"), str(other), "--json", env=env)
+    assert evaluated.returncode == 0, evaluated.stderr
+    lines = [line for line in evaluated.stderr.splitlines() if line.startswith("tokenizing text  ")]
+    assert lines and lines[-1].startswith("tokenizing text  1,500/1,500 rows  ")
 
 
 def test_the_cli_draws_a_tokenizing_bar_in_a_terminal(tmp_path):

@@ -43,12 +43,14 @@ def evaluate(
     from textrnn.api import evaluate as run
     from textrnn.data.classify import split_format
 
+    from ..progress import tokenizing
     from ..render import renderer
 
     fmt, layout = split_format(data_format)
-    task, result = run(model, _source(data, src_file, tgt_file, fmt, encoding_errors, split), beam=beam,
-                       device=device, text_column=text_column, label_column=label_column, layout=layout,
-                       label_map=label_map, also=tuple(with_models or ()))
+    with tokenizing():
+        task, result = run(model, _source(data, src_file, tgt_file, fmt, encoding_errors, split), beam=beam,
+                           device=device, text_column=text_column, label_column=label_column, layout=layout,
+                           label_map=label_map, also=tuple(with_models or ()))
     renderer(task).evaluation(result, Output(as_json))
 
 

@@ -87,12 +87,14 @@ def _gradients(model, corpus, cells, distance, windows, hidden_size, layers, non
     from textrnn.inspect.gradient_plots import plot_gradients
     from textrnn.inspect.gradients import GradientConfig, vanishing_gradients
 
+    from ..progress import tokenizing
     from ..render.gradients import curves as render
 
     config = GradientConfig(**_given(distance=distance, windows=windows), seed=seed)
-    results = vanishing_gradients(model, corpus, cells, config=config, progress=note, **_given(
-        hidden_size=hidden_size, num_layers=layers, nonlinearity=nonlinearity, tokenizer=tokenizer,
-        train_steps=train_steps))
+    with tokenizing():
+        results = vanishing_gradients(model, corpus, cells, config=config, progress=note, **_given(
+            hidden_size=hidden_size, num_layers=layers, nonlinearity=nonlinearity, tokenizer=tokenizer,
+            train_steps=train_steps))
     render(results, out, config, corpus)
     if plot is not None:
         plot_gradients(results, plot, title=f"gradient reaching k steps back, {corpus}")
