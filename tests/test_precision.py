@@ -42,12 +42,13 @@ def test_fused_loss_in_bfloat16_is_close_to_float32():
 
 
 @needs_bf16
-@pytest.mark.parametrize("task", ["lm", "classify", "translate"])
+@pytest.mark.parametrize("task", ["lm", "lm-adaptive", "classify", "translate"])
 def test_every_task_trains_in_bf16_and_saves_float32(cli, lm_corpus, tmp_path, task):
     out = tmp_path / "m"
     common = ["--precision", "bf16", "--epochs", "2", "--seed", "1", "-qq"]
-    if task == "lm":
-        result = cli("train", "lm", str(lm_corpus), "-o", str(out), *QUICK_LM, *common)
+    if task.startswith("lm"):
+        adaptive = ["--softmax", "adaptive"] if task == "lm-adaptive" else []
+        result = cli("train", "lm", str(lm_corpus), "-o", str(out), *QUICK_LM, *adaptive, *common)
     elif task == "classify":
         data = tmp_path / "labels.tsv"
         data.write_text(ROWS, encoding="utf-8")
@@ -68,6 +69,29 @@ def test_every_task_trains_in_bf16_and_saves_float32(cli, lm_corpus, tmp_path, t
     assert {t.dtype for t in load_file(out / "model.safetensors").values()} == {torch.float32}
     predict = cli("predict", "-m", str(out), "the film", "--json")
     assert predict.exit_code == 0, predict.output
+
+
+def test_the_adaptive_softmax_runs_in_float32_under_autocast():
+    """Under bfloat16 autocast (--precision bf16; CUDA's default) the adaptive softmax's cluster products would
+    come out in bfloat16, which AdaptiveLogSoftmaxWithLoss refuses to copy into its float32 buffers: it runs
+    with autocast off, and gives what it gives outside autocast. (Autocast on a CPU runs without native
+    bfloat16 too, only slowly: this test needs none.)"""
+    from textrnn.models.language_model import LanguageModel, LanguageModelConfig
+
+    torch.manual_seed(0)
+    net = LanguageModel(LanguageModelConfig(vocab_size=300, embedding_size=16, hidden_size=16, num_layers=1,
+                                            softmax="adaptive", tie_weights=False, cutoffs=(50, 150))).eval()
+    batch = {"input": torch.randint(4, 300, (2, 7)), "target": torch.randint(4, 300, (2, 7))}
+    _, plain = net(batch)
+    plain_scores = net.step(batch["input"])[0]
+    net.reset_state()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, mixed = net(batch)
+        scores = net.step(batch["input"])[0]
+    assert mixed.dtype == torch.float32 and scores.dtype == torch.float32
+    assert mixed.item() == pytest.approx(plain.item(), rel=0.02)
+    assert torch.allclose(scores.exp().sum(-1), torch.ones(2, 7), atol=1e-4)
+    assert (scores - plain_scores).abs().max().item() < 0.1
 
 
 @needs_bf16

@@ -127,7 +127,8 @@ class LanguageModel(nn.Module):
         gives the probabilities either way."""
         if self.decoder is not None:
             return self.decoder(out)
-        return self.adaptive.log_prob(out.reshape(-1, out.size(-1)).float()).view(*out.shape[:-1], -1)
+        with _float32(out):
+            return self.adaptive.log_prob(out.reshape(-1, out.size(-1)).float()).view(*out.shape[:-1], -1)
 
     def step(self, ids: torch.Tensor, state=None):
         """ids (B, T) -> scores (B, T, V) and the new state; for inference and generation."""
@@ -146,13 +147,20 @@ class LanguageModel(nn.Module):
         target = batch["target"].reshape(-1)
         if self.decoder is None:
             keep = target != PAD_ID
-            return None, self.adaptive(out.reshape(-1, out.size(-1))[keep].float(), target[keep]).loss
+            with _float32(out):
+                return None, self.adaptive(out.reshape(-1, out.size(-1))[keep].float(), target[keep]).loss
         if batch.get("loss_only") and torch.is_grad_enabled() and out.device.type == "cpu":
             low = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
             return None, linear_cross_entropy(out.reshape(-1, out.size(-1)).float(), self.decoder.weight,
                                               self.decoder.bias, target, self._workspace, PAD_ID, low)
         logits = self.decoder(out)
         return logits, F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target, ignore_index=PAD_ID)
+
+
+def _float32(out: torch.Tensor):
+    """Autocast off for the adaptive softmax: under it (--precision bf16, or CUDA's default) its clusters'
+    products come out in bfloat16, which AdaptiveLogSoftmaxWithLoss copies into float32 buffers and refuses."""
+    return torch.autocast(out.device.type, enabled=False)
 
 
 def _detach(state):
