@@ -11,8 +11,9 @@ figures measured, by scripts/build-bundled-models.sh.
 - each classifier stops early on validation carved from its own training data: for IMDB a stratified 10%
   of the training file (seeded), for SST-2 10% of the training sentences with every phrase inside them left
   out of training. Of the candidates for one dataset (CHOICES), the one with the best validation accuracy is
-  chosen, and only it reads the held-out files, once, after training (`textrnn evaluate`). Trained runs are
-  kept in --out and not trained again.
+  chosen, and only it reads the held-out files, once, after training (`textrnn evaluate`). A candidate may be
+  an ensemble of trained classifiers (ENSEMBLES: `evaluate --with`, the mean of their class probabilities),
+  measured on its first member's validation file. Trained runs are kept in --out and not trained again.
 
     python benchmarks/sentiment.py [--only NAME ...] [--out DIR] [--json FILE]
 """
