@@ -97,7 +97,7 @@ def test_error_member_that_reads_text_another_way(cli, members, tmp_path):
     assert cli("train", "classify", str(data), "-o", str(chars), "--epochs", "1", *TINY,
                "--tokenizer", "char").exit_code == 0
     _error(cli("evaluate", str(one), str(data), "--with", str(chars)), 2,
-           f"--with {chars} reads text another way than {one} (char against whitespace)")
+           f"--with {chars} reads text another way than {one} (char; against whitespace)")
 
 
 def test_error_with_for_a_model_of_another_task(cli, members, tmp_path, lm_corpus):

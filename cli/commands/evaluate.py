@@ -32,9 +32,11 @@ def evaluate(
 ) -> None:
     """Evaluate a model: perplexity for a language model, accuracy and F1 for a classifier, BLEU for a translator.
 
-    A classifier's data is read as `train classify` reads it (--format, --text-column, --label-column);
-    --label-map renames the data's labels to the model's; --with adds classifiers whose class probabilities
-    are averaged with the model's (an ensemble).
+    A classifier's data is read as `train classify` reads it: --format, --text-column, --label-column.
+
+    --label-map renames the data's labels to the model's.
+
+    --with adds classifiers whose class probabilities are averaged with the model's (an ensemble).
 
     Example: textrnn evaluate everyday-english corpora/everyday-english
 

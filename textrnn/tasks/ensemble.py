@@ -30,7 +30,7 @@ class Ensemble:
         spec = first.saved.tokenizers["text"]
         for other_name, other in others:
             if other.saved.tokenizers["text"] != spec or other.fold_digits != first.fold_digits:
-                raise InputError(f"--with {other_name} reads text another way than {name} ({_reads(other)} against "
+                raise InputError(f"--with {other_name} reads text another way than {name} ({_reads(other)}; against "
                                  f"{_reads(first)}): the members of an ensemble read the same tokens",
                                  hint="ensemble classifiers trained with the same tokenizer options")
             if sorted(other.labels) != sorted(first.labels):
@@ -70,5 +70,5 @@ class Ensemble:
 def _reads(runner: ClassifierRunner) -> str:
     spec = runner.saved.tokenizers["text"]
     parts = [spec.get("name", "?")] + (["lowercased"] if spec.get("lowercase") else [])
-    return " ".join(parts + (["digits folded"] if runner.fold_digits else []))
+    return ", ".join(parts + (["digits folded"] if runner.fold_digits else []))
 
