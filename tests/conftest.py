@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# A job that a non-interactive shell starts in the background (`cmd &`, nohup, some CI runners) inherits SIGINT
+# ignored, and Python then installs no KeyboardInterrupt handler, in this process or in the ones it starts: the
+# Ctrl-C tests (in-process and real processes) need the handler a terminal would give.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
