@@ -265,7 +265,7 @@ def train_and_test_sst2(out: Path, seed: int) -> dict:
 
 def predict_speed(model: Path, texts: list[str]) -> dict:
     """Lines/s through a real pipe (start-up included), and in-process batched predict (model loaded)."""
-    from textrnn.tasks.classify import ClassifierRunner
+    from textrnn.tasks.classifier_runner import ClassifierRunner
 
     stdin = "".join(t + "\n" for t in texts)
     start = time.perf_counter()

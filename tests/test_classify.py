@@ -281,7 +281,7 @@ def test_error_resume_without_state(cli, data, tmp_path):
 
 def test_fold_digits_is_kept_with_the_model_and_used_at_prediction(cli, data, tmp_path):
     from textrnn.data.classify import fold_digits
-    from textrnn.tasks.classify import ClassifierRunner
+    from textrnn.tasks.classifier_runner import ClassifierRunner
 
     assert fold_digits(["08712460324", "£1500", "2nite", "ok"]) == ["00000000000", "£0000", "0nite", "ok"]
     out = tmp_path / "m"
@@ -348,7 +348,7 @@ def test_prediction_tables_in_a_narrow_terminal(model):
 
 
 def test_subwords_and_concat_pooling_are_kept_with_the_model_and_used_at_prediction(cli, data, tmp_path):
-    from textrnn.tasks.classify import ClassifierRunner
+    from textrnn.tasks.classifier_runner import ClassifierRunner
 
     out = tmp_path / "m"
     result = cli("train", "classify", str(data), "-o", str(out), "--epochs", "2", "--lr", "0.01", "--subwords",

@@ -61,7 +61,7 @@ def test_predict_with_averages_the_members_probabilities(cli, members):
 def test_members_labels_are_matched_by_name_not_position(members):
     import torch
 
-    from textrnn.tasks.classify import ClassifierRunner
+    from textrnn.tasks.classifier_runner import ClassifierRunner
     from textrnn.tasks.ensemble import Ensemble
 
     one = members[0]

@@ -16,7 +16,7 @@ from textrnn.inspect.layers import Track, stepped_tracks, tracks_of
 from textrnn.text.vocab import BOS_ID, EOS_ID
 
 if TYPE_CHECKING:
-    from textrnn.tasks.classify import ClassifierRunner
+    from textrnn.tasks.classifier_runner import ClassifierRunner
     from textrnn.tasks.lm import LanguageModelRunner
     from textrnn.tasks.translate import Translator
 
@@ -139,5 +139,5 @@ def read_translation(tr: "Translator", text: str, gates: bool, k: int,
 
 # task -> (the runner that loads its models, how a trace reads its texts)
 READERS = {"lm": ("textrnn.tasks.lm:LanguageModelRunner", read_lm),
-           "classify": ("textrnn.tasks.classify:ClassifierRunner", read_classifier),
+           "classify": ("textrnn.tasks.classifier_runner:ClassifierRunner", read_classifier),
            "translate": ("textrnn.tasks.translate:Translator", read_translation)}

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textrnn.errors import InputError
-from textrnn.tasks.classify import PREDICT_BATCH, ClassifierRunner, clip_for
+from textrnn.tasks.classifier_runner import ClassifierRunner, clip_for
+from textrnn.tasks.classify import PREDICT_BATCH
 
 
 def reader_for(model: str | Path, also: Sequence[str | Path] = (), device: str = "cpu") -> "Ensemble":
