@@ -1,5 +1,4 @@
-"""Ensembles of classifiers (`predict`/`evaluate --with MODEL`): the mean of several classifiers' class
-probabilities.
+"""Ensembles of classifiers (`predict`/`evaluate --with MODEL`): the mean of their class probabilities.
 
 Classifiers trained with other seeds, or from other language models, make different mistakes; averaging their
 probabilities is the oldest way to gain a little accuracy for more compute. The members read the same tokens
