@@ -60,9 +60,13 @@ SCRATCH = ("--tokenizer spacy --lowercase --layers 2 --hidden-size 256 --embeddi
            "--pooling concat --dropout 0.3 --optimizer adam --lr 1e-3 --max-vocab 24000 --min-freq 3 --seed 1")
 # SST-2: validation is 10% of the training sentences with every phrase inside them left out of training
 # (scripts/sentiment_data.py), so it measures sentences never seen in part, as the dev sentences are.
-SST = "--valid {data}/sst2-valid.tsv --batch-size 64 --epochs 6 --patience 2 --max-length 100"
+# Each training file with a validation file of its own (an ensemble is measured on it; IMDB's is carved by the CLI).
+VALID_FILES = {"sst2-train": "sst2-valid"}
+SST = f"--valid {{data}}/{VALID_FILES['sst2-train']}.tsv --batch-size 64 --epochs 6 --patience 2 --max-length 100"
 SST_GENTLE = SST + " --lr 5e-4 --dropout 0.5"
 SST_8 = SST.replace("--epochs 6", "--epochs 8") + " --gradual-unfreeze"
+# More dropout where the words come in: on the embedded input, and whole words hidden (--word-dropout).
+SST_8_REG = f"{SST_8} --embedding-dropout 0.3 --word-dropout 0.1"
 IMDB = "--batch-size 32 --epochs 5 --patience 1 --truncate head+tail --max-length 1000"
 # name -> (training file, language model (None: from scratch), options, held-out files).
 RUNS = {
@@ -73,28 +77,24 @@ RUNS = {
                                 ["sst2-dev"]),
     "sst2-ulm-gentle": ("sst2-train", "sst-lm", SST_GENTLE, ["sst2-dev"]),
     "sst2-ulm-unfreeze-8": ("sst2-train", "sst-lm", SST_8, ["sst2-dev"]),
-    # More dropout where the words come in: on the embedded input, and whole words hidden (--word-dropout).
-    "sst2-ulm-unfreeze-8-reg": ("sst2-train", "sst-lm", f"{SST_8} --embedding-dropout 0.3 --word-dropout 0.1",
-                                ["sst2-dev"]),
+    "sst2-ulm-unfreeze-8-reg": ("sst2-train", "sst-lm", SST_8_REG, ["sst2-dev"]),
     "sst2-ulm-unfreeze-8-reg2": ("sst2-train", "sst-lm", f"{SST_8} --dropout 0.4 --embedding-dropout 0.4 "
                                                         "--word-dropout 0.2", ["sst2-dev"]),
     "sst2-ulm5-unfreeze-8": ("sst2-train", "sst-lm5", SST_8, ["sst2-dev"]),
-    "sst2-ulm5-unfreeze-8-reg": ("sst2-train", "sst-lm5", f"{SST_8} --embedding-dropout 0.3 --word-dropout 0.1",
-                                 ["sst2-dev"]),
+    "sst2-ulm5-unfreeze-8-reg": ("sst2-train", "sst-lm5", SST_8_REG, ["sst2-dev"]),
     "sst2-ulm5-unfreeze-8-reg2": ("sst2-train", "sst-lm5", f"{SST_8} --dropout 0.4 --embedding-dropout 0.4 "
                                                           "--word-dropout 0.2", ["sst2-dev"]),
     "sst2-ulm-paired": ("sst2-train", ("sst-lm", "sst-lm-bwd"), SST_8, ["sst2-dev"]),
     "sst2-ulm-paired-10": ("sst2-train", ("sst-lm", "sst-lm-bwd"),
                            SST_8.replace("--epochs 8", "--epochs 10"), ["sst2-dev"]),
     # The same recipe with other seeds, for ensembles (ENSEMBLES); and the pair with that input dropout.
-    **{f"sst2-ulm5-unfreeze-8-reg-seed{seed}": ("sst2-train", "sst-lm5", f"{SST_8} --embedding-dropout 0.3 "
-                                                f"--word-dropout 0.1 --seed {seed}", ["sst2-dev"]) for seed in (2, 3, 4)},
-    "sst2-ulm7-unfreeze-8-reg": ("sst2-train", "sst-lm7", f"{SST_8} --embedding-dropout 0.3 --word-dropout 0.1",
-                                 ["sst2-dev"]),
-    **{f"sst2-ulm7-unfreeze-8-reg-seed{seed}": ("sst2-train", "sst-lm7", f"{SST_8} --embedding-dropout 0.3 "
-                                                f"--word-dropout 0.1 --seed {seed}", ["sst2-dev"]) for seed in (2, 3, 4)},
-    "sst2-ulm5-paired-reg": ("sst2-train", ("sst-lm5", "sst-lm-bwd"), f"{SST_8} --embedding-dropout 0.3 "
-                                                                     "--word-dropout 0.1", ["sst2-dev"]),
+    # (--seed N after FINE_TUNE's --seed 1: the last one given counts)
+    **{f"sst2-ulm5-unfreeze-8-reg-seed{seed}": ("sst2-train", "sst-lm5", f"{SST_8_REG} --seed {seed}", ["sst2-dev"])
+       for seed in (2, 3, 4)},
+    "sst2-ulm7-unfreeze-8-reg": ("sst2-train", "sst-lm7", SST_8_REG, ["sst2-dev"]),
+    **{f"sst2-ulm7-unfreeze-8-reg-seed{seed}": ("sst2-train", "sst-lm7", f"{SST_8_REG} --seed {seed}", ["sst2-dev"])
+       for seed in (2, 3, 4)},
+    "sst2-ulm5-paired-reg": ("sst2-train", ("sst-lm5", "sst-lm-bwd"), SST_8_REG, ["sst2-dev"]),
     "imdb-ulm": ("imdb-train", "imdb-lm", IMDB, ["imdb-valid"]),
     "imdb-ulm-lm5": ("imdb-train", "imdb-lm5", IMDB.replace("--epochs 5", "--epochs 4"), ["imdb-valid"]),
     # ULMFiT's forward and backward language models in one paired classifier; each epoch costs two.
@@ -167,8 +167,8 @@ def evaluated(name: str, path: Path, out: Path) -> dict:
 
 def ensemble(name: str, data: Path, out: Path) -> dict:
     """An ensemble's validation accuracy, on its first member's validation file."""
-    valid = RUNS[ENSEMBLES[name][0]][2].split("--valid ")[1].split()[0].format(data=data)
-    return {f"{name}_val_accuracy": evaluated(name, Path(valid), out)["accuracy"]}
+    valid = data / f"{VALID_FILES[RUNS[ENSEMBLES[name][0]][0]]}.tsv"
+    return {f"{name}_val_accuracy": evaluated(name, valid, out)["accuracy"]}
 
 
 def held_out(name: str, data: Path, out: Path) -> dict:

@@ -6,6 +6,7 @@ see the traceback. Anything not listed here is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -68,8 +69,6 @@ def _tell_launcher(line: str) -> None:
     a rank that stopped when rank 0 did not say one."""
     folder = os.environ.get("TEXTRNN_LAUNCH_DIR")
     if folder:
-        try:
-            with open(os.path.join(folder, f"rank-{os.environ.get('RANK', '0')}.txt"), "w", encoding="utf-8") as f:
-                f.write(line)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError), \
+                open(os.path.join(folder, f"rank-{os.environ.get('RANK', '0')}.txt"), "w", encoding="utf-8") as f:
+            f.write(line)

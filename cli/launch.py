@@ -79,7 +79,8 @@ def _run(args: list[str], folder: str) -> int:
         rank, failure = e.get_first_failure()
         own = e.failures.get(0)
         if os.path.exists(os.path.join(folder, "rank-0.txt")):  # rank 0 has said its line
-            rank, failure = (0, own) if own is not None and own.exitcode > 0 else (rank, failure)
+            if own is not None and own.exitcode > 0:
+                failure = own  # its exit code is the run's
         else:
             said = os.path.join(folder, f"rank-{rank}.txt")
             if os.path.exists(said):

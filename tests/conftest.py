@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
 
 # A job that a non-interactive shell starts in the background (`cmd &`, nohup, some CI runners) inherits SIGINT
 # ignored, and Python then installs no KeyboardInterrupt handler, in this process or in the ones it starts: the
 # Ctrl-C tests (in-process and real processes) need the handler a terminal would give.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)

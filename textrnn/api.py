@@ -31,8 +31,8 @@ def predict(model: str | Path, texts: Iterable[str], **options) -> tuple[str, It
     return task, module.predict(model, texts, **_accepted(module.predict, options))
 
 
-# Classifier options (the data's, --with), as the user wrote them: given for a model of another task, they are refused rather
-# than dropped.
+# Classifier options (the data's, --with), as the user wrote them: given for a model of another task, they are
+# refused rather than dropped.
 _CLASSIFIER_OPTIONS = {"text_column": "--text-column", "label_column": "--label-column",
                        "layout": "--format label-space", "label_map": "--label-map", "also": "--with"}
 
@@ -42,8 +42,7 @@ def _refuse_unaccepted(model: str | Path, task: str, fn, options: dict[str, Any]
     from textrnn.tasks.common import TASK_NAMES
 
     params = inspect.signature(fn).parameters
-    given = [flag for key, flag in _CLASSIFIER_OPTIONS.items()
-             if options.get(key) not in (None, (), []) and key not in params]
+    given = [flag for key, flag in _CLASSIFIER_OPTIONS.items() if options.get(key) is not None and key not in params]
     if given:
         raise InputError(f"{model} is a {TASK_NAMES.get(task, task)}: {', '.join(given)} is for classifiers",
                          hint="leave it out")

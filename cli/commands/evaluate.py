@@ -52,7 +52,7 @@ def evaluate(
     with tokenizing():
         task, result = run(model, _source(data, src_file, tgt_file, fmt, encoding_errors, split), beam=beam,
                            device=device, text_column=text_column, label_column=label_column, layout=layout,
-                           label_map=label_map, also=tuple(with_models or ()))
+                           label_map=label_map, also=with_models)
     renderer(task).evaluation(result, Output(as_json))
 
 

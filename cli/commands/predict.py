@@ -42,6 +42,6 @@ def predict(
     name = model or DEFAULT_MODEL
     task, results = run(name, texts_from(text, errors=encoding_errors), k=k, all_tokens=all_tokens, beam=beam,
                         attention=attention or show_attention or plot is not None, device=device,
-                        also=tuple(with_models or ()))
+                        also=with_models)
     renderer(task).predictions(PredictNotes(task, quiet).watch(results), Output(as_json),
                                show_attention=show_attention, plot=plot, attention=attention)

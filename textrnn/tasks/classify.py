@@ -283,7 +283,7 @@ def epoch_metrics(rep: dict[str, Any]) -> dict[str, float]:
 # Inference (one classifier: textrnn.tasks.classifier_runner; several: textrnn.tasks.ensemble) ---------
 
 def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_BATCH,
-            device: str = "cpu", also: Sequence[str | Path] = ()) -> Iterator[dict[str, Any]]:
+            device: str = "cpu", also: Sequence[str | Path] | None = None) -> Iterator[dict[str, Any]]:
     """Each text's label, its probability and every class's probability, in input order. Texts are read
     and classified up to 4 x `batch_size` at a time, fewer when stdin has no more lines ready (a writer
     waiting for an answer gets it at once: textrnn.data.stdin.batches). `also`: more classifiers whose
@@ -299,7 +299,8 @@ def predict(model: str | Path, texts: Iterable[str], batch_size: int = PREDICT_B
 
 def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_BATCH, device: str = "cpu",
              text_column: str | None = None, label_column: str | None = None, layout: str | None = None,
-             label_map: str | dict[str, str] | None = None, also: Sequence[str | Path] = ()) -> dict[str, Any]:
+             label_map: str | dict[str, str] | None = None, also: Sequence[str | Path] | None = None
+             ) -> dict[str, Any]:
     """Accuracy, per-class and macro precision/recall/F1, and the confusion matrix on labelled data; also the
     label map used and how many texts were longer than the model reads (`truncated`, cut to `max_length`).
     The data options are those of `train` (see `ClassifyDataConfig`). `also`: as for `predict`."""
@@ -317,6 +318,6 @@ def evaluate(model: str | Path, source: Source | str, batch_size: int = PREDICT_
     gold = torch.tensor([label_ids[label] for label in data.labels], dtype=torch.long)
     probs, truncated = reader.scored(tokenized, batch_size)
     result = report(gold.tolist(), probs.argmax(1).tolist(), reader.labels)
-    extra = {"ensemble": [str(m) for m in (model, *also)]} if also else {}
+    extra = {"ensemble": reader.names} if len(reader.names) > 1 else {}
     return {"model": str(model), "corpus": _name(source), "loss": nll(probs, gold), **result,
             "max_length": reader.max_length, "truncated": truncated, "label_map": label_map, **extra}

@@ -16,9 +16,9 @@ from textrnn.tasks.classifier_runner import ClassifierRunner, clip_for
 from textrnn.tasks.classify import PREDICT_BATCH
 
 
-def reader_for(model: str | Path, also: Sequence[str | Path] = (), device: str = "cpu") -> "Ensemble":
+def reader_for(model: str | Path, also: Sequence[str | Path] | None = None, device: str = "cpu") -> "Ensemble":
     """The model, with the classifiers of `also` beside it when given."""
-    return Ensemble([(path, ClassifierRunner(path, device)) for path in (model, *also)])
+    return Ensemble([(path, ClassifierRunner(path, device)) for path in (model, *(also or ()))])
 
 
 class Ensemble:
@@ -37,6 +37,7 @@ class Ensemble:
                 raise InputError(f"--with {other_name} knows the labels {', '.join(other.labels)}; {name} knows "
                                  f"{', '.join(first.labels)}: the members of an ensemble choose among the same labels",
                                  hint="ensemble classifiers trained on the same labels")
+        self.names = [str(name) for name, _ in members]
         self.runners = [runner for _, runner in members]
         self.labels, self.vocab, self.tokenizer = first.labels, first.vocab, first.tokenizer
         self.fold_digits = first.fold_digits
@@ -44,13 +45,13 @@ class Ensemble:
         self._columns = [[r.labels.index(label) for label in self.labels] for r in self.runners]
 
     def clip(self, text: str) -> str:
-        """A very long text cut before tokenizing to what the members read: as they all truncate when they
-        truncate alike, else both ends kept; to the longest length any of them reads."""
+        """A very long text cut before tokenizing to the longest length any member reads: at the end(s) they all
+        keep when they truncate alike, else at both ends."""
         ways = {r.truncate for r in self.runners}
         return clip_for(text, self.max_length, ways.pop() if len(ways) == 1 else "head+tail")
 
     def tokens(self, texts: list[str]) -> list[list[str]]:
-        return self.runners[0].tokens(texts)
+        return self.runners[0].tokens(texts)  # the same for every member (checked above)
 
     def scored(self, tokenized: Iterable[list[str]], batch_size: int = PREDICT_BATCH):
         """(the mean (N, C) probabilities, the most texts any member cut to its length)."""
@@ -71,4 +72,3 @@ def _reads(runner: ClassifierRunner) -> str:
     spec = runner.saved.tokenizers["text"]
     parts = [spec.get("name", "?")] + (["lowercased"] if spec.get("lowercase") else [])
     return ", ".join(parts + (["digits folded"] if runner.fold_digits else []))
-
