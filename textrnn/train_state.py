@@ -153,10 +153,14 @@ class StepGuard:
     """Within the block, Ctrl-C (SIGINT) is held until the step under way ends: `check()` at a step's end
     delivers it then (a KeyboardInterrupt), so the weights, optimizer and counters saved for --resume are
     whole. A second Ctrl-C does not wait. Main thread only, and only where Ctrl-C has a Python handler (a
-    process started with SIGINT ignored keeps ignoring it)."""
+    process started with SIGINT ignored keeps ignoring it).
 
-    def __init__(self) -> None:
-        self.pending = False
+    `pending`: a Ctrl-C held from before (one of several processes carries it to the next epoch); `alone` False
+    (one of several processes): the block's end does not deliver it, for the processes stop together at a step
+    they agree on (Trainer._train_epoch), and one stopping by itself would leave the others waiting for it."""
+
+    def __init__(self, pending: bool = False, alone: bool = True) -> None:
+        self.pending, self.alone = pending, alone
         self._previous = None
 
     def _held(self, signum, frame) -> None:
@@ -172,7 +176,7 @@ class StepGuard:
     def __exit__(self, kind, *exc) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-        if kind is None:
+        if kind is None and self.alone:
             self.check()  # pressed after the last step's end: not lost
 
     def check(self) -> None:

@@ -134,6 +134,7 @@ class Trainer:
         self.monitor = monitor
         self.out_dir = Path(out_dir)
         self.world = current()
+        self._interrupt_held = False  # one of several processes: a Ctrl-C that came after an epoch's last step
         self.callbacks = list(callbacks) if self.world.main else []  # one process reports
         self.device = pick_device(config.device)
 
@@ -242,7 +243,8 @@ class Trainer:
                 **(self._loaded.partial() if done else state.partial)}
         n_tokens, start, last_save, whole = 0, time.perf_counter(), time.monotonic(), False
         try:
-            with StepGuard() as guard:
+            alone = not self.world.active  # several processes stop only at a step they agree on (world.agree)
+            with StepGuard(self._interrupt_held, alone) as guard:
                 for step, batch in enumerate(batches, done + 1):
                     whole = False
                     loss, tokens = self._step(net, opt, batch, epoch, step, state)
@@ -261,7 +263,9 @@ class Trainer:
                     if stop and self.world.active:  # Ctrl-C reached some rank: every rank stops here
                         guard.pending = False
                         raise KeyboardInterrupt
-                    guard.check()
+                    if alone:
+                        guard.check()
+            self._interrupt_held = guard.pending  # after this epoch's last agreement: stops at the next epoch's first
         except KeyboardInterrupt:
             if whole and self._saved_at != (state.epoch, state.step) and (self._start_saved or state.epoch):
                 save(state)  # Ctrl-C at the end of a step: keep the steps of this epoch
