@@ -37,8 +37,9 @@ class RichProgress(Callback):
     """`steps`: draw progress within an epoch (a bar in a terminal, a plain line every PLAIN_INTERVAL seconds
     elsewhere); without it only the line after each epoch is printed."""
 
-    def __init__(self, steps: bool = True) -> None:
+    def __init__(self, steps: bool = True, bf16_hint: str | None = None) -> None:
         self.steps = steps
+        self.bf16_hint = bf16_hint
         self.progress: Progress | None = None
         self.task = None
         self.epochs = 0
@@ -47,19 +48,26 @@ class RichProgress(Callback):
         self.last_line = 0.0
 
     @classmethod
-    def for_quiet(cls, quiet: int) -> list[Callback]:
-        """The callbacks for `--quiet` given `quiet` times: 0 all progress, 1 epoch lines only, 2+ none."""
-        return [] if quiet >= 2 else [cls(steps=quiet == 0)]
+    def for_quiet(cls, quiet: int, bf16_hint: str | None = None) -> list[Callback]:
+        """The callbacks for `--quiet` given `quiet` times: 0 all progress, 1 epoch lines only, 2+ none.
+        bf16_hint: a line said (without --quiet) when training in float32 on a CPU that computes bfloat16
+        natively, where `--precision bf16` was measured faster for this kind of model."""
+        return [] if quiet >= 2 else [cls(steps=quiet == 0, bf16_hint=bf16_hint if quiet == 0 else None)]
 
     def on_train_start(self, info: dict) -> None:
         self.epochs = info["epochs"]
         self.steps_per_epoch = info["steps_per_epoch"]
-        where = f"cpu ({_threads(info['threads'])})" if info["device"] == "cpu" else info["device"]
+        cpu = info["device"] == "cpu"
+        where = f"cpu ({_threads(info['threads'])}, {info['precision']})" if cpu \
+            else f"{info['device']} ({info['precision']})"
         if info.get("processes", 1) > 1:  # torchrun: rank 0 speaks for them all
             where = f"{info['processes']} processes ({info['backend']}), each on {where}"
+        dim = "dim" if err.is_terminal else None
         err.print(f"training on {where}: {info['parameters']:,} parameters, "
                   f"{info['steps_per_epoch']:,} steps per epoch, {_epoch_range(info['start_epoch'], self.epochs)}",
-                  style="dim" if err.is_terminal else None)
+                  style=dim, soft_wrap=True)
+        if self.bf16_hint and cpu and info["precision"] == "float32" and info["native_bf16"]:
+            err.print(self.bf16_hint, style=dim, soft_wrap=True)
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]:.3f} ppl {task.fields[ppl]:.1f}"),

@@ -120,3 +120,28 @@ def test_bf16_where_the_cpu_lacks_it_is_refused_before_training(cli, lm_corpus, 
                  "--device", "cpu")
     one_line_error(result, 2, "--precision bf16", "no native bfloat16")
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("options", [[], ["--precision", "fp32"], ["--precision", "auto", "-q"]])
+def test_the_first_line_names_the_precision_and_float32_on_a_bf16_cpu_points_to_bf16(cli, lm_corpus, tmp_path,
+                                                                                     options):
+    """`training on cpu (N threads, float32)`; where the CPU computes bfloat16 natively and float32 came from the
+    default (not asked for, and not under -q), a second line says what --precision bf16 measured."""
+    from textrnn_cli.commands.train_lm import LM_BF16_HINT
+
+    loud = [option for option in QUICK_LM if option != "--quiet"]
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), *loud, "--epochs", "1", "--threads", "1",
+                 *options)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("training on cpu (1 thread, float32): ")
+    assert (LM_BF16_HINT in lines) == (NATIVE_BF16 and options == [])
+    assert LM_BF16_HINT.startswith("this CPU computes bfloat16 natively: --precision bf16")
+
+
+@needs_bf16
+def test_the_first_line_says_bfloat16_when_asked(cli, lm_corpus, tmp_path):
+    result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), *QUICK_LM, "--epochs", "1", "--threads",
+                 "1", "--precision", "bf16")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0].startswith("training on cpu (1 thread, bfloat16): ")

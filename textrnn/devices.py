@@ -96,7 +96,16 @@ def autocast_dtype(precision: str, device: str):
 
     if device == "mps":
         raise ConfigError("--precision bf16 is for CUDA and for CPUs, not Apple's MPS", hint="leave --precision at auto")
-    if precision == "bf16" and device == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if precision == "bf16" and device == "cpu" and not native_bf16(device):
         raise ConfigError("--precision bf16: this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX), "
                           "so it would be slower than float32", hint="leave --precision at auto")
     return torch.bfloat16
+
+
+def native_bf16(device: str) -> bool:
+    """Whether `device` computes bfloat16 natively: a CPU with AVX512-BF16 or AMX, or CUDA."""
+    import torch
+
+    if device == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return device.startswith("cuda")

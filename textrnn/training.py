@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from textrnn import train_state
-from textrnn.devices import PRECISIONS, autocast_dtype, pick_device
+from textrnn.devices import PRECISIONS, autocast_dtype, native_bf16, pick_device
 from textrnn.distributed import current
 from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
@@ -173,7 +173,10 @@ class Trainer:
             seed_everything(self.config.seed + self.world.rank)  # each rank its own dropout (as nanoGPT seeds)
             if save_start:
                 save(state)
+        low = autocast_dtype(self.config.precision, self.device)
         self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
+                                      "precision": "float32" if low is None else str(low).removeprefix("torch."),
+                                      "native_bf16": native_bf16(self.device),
                                       "processes": self.world.size, "backend": self.world.backend,
                                       "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
