@@ -73,3 +73,19 @@ def test_a_rows_pick_depends_on_its_own_logits_and_draw_only():
     alone = [int(next_token(logits[b:b + 1], 0.8, 40, 0.9, uniform[b:b + 1])[0]) for b in range(32)]
     assert together.tolist() == alone
     assert len(set(alone)) > 10
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("temperature", [1e-320, 1e-30, 1e-3, 1.0, 1e30, 1e308])
+def test_any_finite_temperature_picks_a_token_with_mass(dtype, temperature):
+    """Temperatures beyond what float32 holds (tiny or huge) act as the nearest it holds: never NaN, never a
+    token whose logit is -inf (generation masks <pad> and <unk> that way)."""
+    torch.manual_seed(2)
+    logits = (torch.randn(64, 50) * 4).to(dtype)
+    logits[:, :3] = float("-inf")
+    for top_p in (1.0, 0.9):
+        picked = next_token(logits, temperature, 0, top_p, torch.rand(64, dtype=torch.float64))
+        assert bool((picked >= 3).all()), picked
+    if temperature <= 1e-30:  # as greedy
+        assert next_token(logits, temperature, 0, 0.9, torch.rand(64, dtype=torch.float64)).tolist() \
+            == logits.argmax(dim=-1).tolist()

@@ -19,14 +19,14 @@ from textrnn.ranges import check
 UNTIL = ("line", "sentence", "none")
 SENTENCE_ENDS = (".", "!", "?")
 GENERATE_BATCH = 512  # prompts sampled together at most (measured: 512 beats 256 by 5-15%, 1,000 no better)
-SAMPLING_CELLS = 1 << 22  # at most rows x vocabulary in each float64 array the sampler holds (32 MB)
+SAMPLING_CELLS = 1 << 22  # at most rows x vocabulary in each float32 array the sampler holds (16 MB)
 PREDICT_BATCH = 64  # texts through the model together in predict
 BLOCK = 64  # random draws taken from a row's generator at a time: the same blocks whatever the batch
 
 
 def generate_batch_size(vocab_size: int) -> int:
     """Prompts to sample together: GENERATE_BATCH, fewer for a vocabulary so large that the sampler's
-    (rows, V) float64 arrays would pass SAMPLING_CELLS (a 30,000-word vocabulary: 139)."""
+    (rows, V) arrays would pass SAMPLING_CELLS (a 30,000-word vocabulary: 139)."""
     return max(1, min(GENERATE_BATCH, SAMPLING_CELLS // vocab_size))
 
 
@@ -152,7 +152,7 @@ def sample_steps(model, logits, state, config: GenerateConfig, seeds: list[int] 
     stop_ids = torch.tensor(stops, dtype=torch.long)
     for i in range(config.n):
         with torch.inference_mode():
-            logits = logits.to("cpu", torch.float64, copy=True)  # sampling reads float64 (textrnn.sampling)
+            logits = logits.to("cpu", torch.float32, copy=True)
             logits[:, [PAD_ID, UNK_ID, BOS_ID] + ([EOS_ID] if i == 0 else [])] = float("-inf")
             ids = next_token(logits, config.temperature, config.top_k, config.top_p,
                              draws.take(rows, i) if draws else None)
