@@ -4,7 +4,7 @@ loads both alike; each times only its own steps.
 A shared process would not do: one heap changes how often the other loop's fresh (N, V) tensors fault their
 pages in (the textbook loop's page faults per step doubled beside textrnn's in one process).
 
-    turns = Turns.pair()                  # in the parent; the first side starts
+    turns = Turns.pair()                  # in the parent; the first side starts (together=True: both at once)
     ... each side calls take() before a step and give() after it (or trains with turns.callback())
 """
 
@@ -24,23 +24,30 @@ class Turns:
         self.seconds, self.steps, self.faults, self._start, self._faults = 0.0, 0, 0, 0.0, 0
 
     @staticmethod
-    def pair() -> tuple["Turns", "Turns"]:
+    def pair(together: bool = False) -> tuple["Turns", "Turns"]:
+        """together: no turns; both start at once (after both have read their data) and run side by side, as
+        two jobs on two cores do; each side should then pin itself to a core of its own (pin)."""
         a, b, ready = SPAWN.Event(), SPAWN.Event(), SPAWN.Barrier(2)
         a.set()
+        if together:
+            b.set()
+            return Turns(a, None, ready), Turns(b, None, ready)
         return Turns(a, b, ready), Turns(b, a, ready)
 
     def take(self) -> None:
         if self.steps == 0 and self._start == 0.0:
             self.ready.wait()  # neither starts while the other is still reading its data
         self.mine.wait()
-        self.mine.clear()
+        if self.theirs is not None:
+            self.mine.clear()
         self._start, self._faults = time.perf_counter(), page_faults()
 
     def give(self) -> None:
         self.seconds += time.perf_counter() - self._start
         self.faults += page_faults() - self._faults
         self.steps += 1
-        self.theirs.set()
+        if self.theirs is not None:
+            self.theirs.set()
 
     def callback(self):
         """A textrnn training callback that takes a turn for every training step."""
@@ -61,6 +68,14 @@ class Turns:
                     turns.take()
 
         return TakeTurns()
+
+
+def pin(core: int | None) -> None:
+    """Run this process on one core (Linux), or leave it where it may run (None)."""
+    import os
+
+    if core is not None:
+        os.sched_setaffinity(0, {core})
 
 
 def page_faults() -> int:

@@ -11,18 +11,22 @@ that they share whatever else loads the machine; each one's tokens/s counts only
 epoch, each model's validation perplexity on the same stream. Once with one thread each, then with two
 (--threads).
 
-    python benchmarks/lm_vs_plain.py [--tokens N] [--threads 1 2] [--profile STEPS] [--json FILE]
+    python benchmarks/lm_vs_plain.py [--tokens N] [--threads 1 2] [--together] [--profile STEPS] [--json FILE]
+
+--together runs the two side by side instead, one thread each, each on a core of its own (0 and 1), as two
+jobs share a two-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 from pathlib import Path
 
 from _common import imdb_text, report
-from _lockstep import SPAWN, Turns, collect
+from _lockstep import SPAWN, Turns, collect, pin
 
 B, T, H, LAYERS, LR, CLIP, DROPOUT, VOCAB, EVAL_B = 20, 35, 200, 2, 20.0, 0.25, 0.2, 10_000, 10
 
@@ -91,10 +95,11 @@ class PlainLoop:
         return math.exp(total / count)
 
 
-def _plain_worker(turns, streams: str, threads: int, results) -> None:
-    """The plain loop in a process of its own, taking turns with textrnn's."""
+def _plain_worker(turns, streams: str, threads: int, results, core: int | None = None) -> None:
+    """The plain loop in a process of its own, taking turns with textrnn's (or beside it, on `core`)."""
     import torch
 
+    pin(core)
     torch.set_num_threads(threads)
     saved = torch.load(streams)
     plain = PlainLoop(saved["train"], saved["vocab_size"])
@@ -139,9 +144,10 @@ def _textrnn(train: Path, valid: Path, out: Path, callbacks=(), precision: str =
                     valid=str(valid), callbacks=callbacks, overwrite=True)
 
 
-def pair(threads: int, precision: str, files, tmp: Path) -> dict:
+def pair(threads: int, precision: str, files, tmp: Path, together: bool = False) -> dict:
     """One epoch of each loop with `threads` threads each, taking turns step by step (_lockstep): textrnn in
-    this process with `precision`, the plain loop (float32) in a process of its own."""
+    this process with `precision`, the plain loop (float32) in a process of its own. together (one thread
+    each): no turns, the two run at once, textrnn on core 0 and the plain loop on core 1."""
     import torch
 
     from textrnn import checkpoint
@@ -149,20 +155,25 @@ def pair(threads: int, precision: str, files, tmp: Path) -> dict:
     train, valid, vocab, train_data, valid_data = files
     torch.save({"train": train_data, "valid": valid_data, "vocab_size": len(vocab)}, tmp / "streams.pt")
     torch.set_num_threads(threads)
-    ours, theirs = Turns.pair()
+    ours, theirs = Turns.pair(together)
     results = SPAWN.Queue()
-    worker = SPAWN.Process(target=_plain_worker, args=(theirs, str(tmp / "streams.pt"), threads, results))
+    worker = SPAWN.Process(target=_plain_worker, args=(theirs, str(tmp / "streams.pt"), threads, results,
+                                                       1 if together else None))
     worker.start()
+    mine = os.sched_getaffinity(0)
+    pin(0 if together else None)
     model = tmp / f"model-{threads}-{precision}"
     try:
         result = _textrnn(train, valid, model, [ours.callback()], precision)
     except BaseException:
         worker.terminate()
         raise
+    finally:
+        os.sched_setaffinity(0, mine)
     plain = collect([worker], results, 1)[0]
     assert checkpoint.load(model)[1].vocabs["text"].itos == vocab.itos  # the same stream
     assert plain["steps"] == ours.steps == num_steps(train_data)  # and both read all of it
-    tokens, key = plain["tokens"], f"{threads}t_{precision}"
+    tokens, key = plain["tokens"], f"{threads}t_{precision}" + ("_together" if together else "")
     return {f"{key}_textrnn_tokens_per_s": tokens / ours.seconds,
             f"{key}_plain_tokens_per_s": tokens / plain["seconds"],
             f"{key}_textrnn_over_plain": plain["seconds"] / ours.seconds,
@@ -218,6 +229,8 @@ def main() -> None:
     parser.add_argument("--precision", nargs="+", default=["auto", "bf16"], choices=["auto", "fp32", "bf16"],
                         help="textrnn's --precision (the plain loop: float32)")
     parser.add_argument("--profile", type=int, metavar="STEPS", help="profile this many steps of each instead")
+    parser.add_argument("--together", action="store_true",
+                        help="one thread each, run side by side on cores 0 and 1 instead of taking turns")
     parser.add_argument("--json")
     args = parser.parse_args()
 
@@ -227,9 +240,9 @@ def main() -> None:
             profile(args.profile, args.precision, files, Path(tmp))
             return
         figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2])}
-        for threads in args.threads:
+        for threads in [1] if args.together else args.threads:
             for precision in args.precision:
-                figures.update(pair(threads, precision, files, Path(tmp)))
+                figures.update(pair(threads, precision, files, Path(tmp), args.together))
     report(figures, args.json)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Annotated, Optional
 
@@ -30,10 +31,6 @@ class ErrorBoundary(TyperGroup):
             raise typer.Exit(render_error(exc)) from None
 
 
-app = typer.Typer(cls=ErrorBoundary, help="Train and run recurrent neural networks on text.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="rich")
-
-
 def _version(value: bool) -> None:
     if value:
         from textrnn._version import __version__
@@ -42,7 +39,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(version: Annotated[Optional[bool], typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None) -> None:
     """Train and run recurrent neural networks on text: next-word prediction, generation,
@@ -52,24 +48,42 @@ def root(version: Annotated[Optional[bool], typer.Option(
     """
 
 
-def _register() -> None:
+def _commands() -> dict:
+    """name -> how to add it to an app: a command, or a sub-app (a noun with commands of its own)."""
     from .commands import corpora, evaluate, generate, gradients, info, predict, shrink, tokenize, trace, train, vocab
 
-    app.command()(tokenize.tokenize)
-    app.add_typer(vocab.app, name="vocab")
-    app.command()(info.info)
-    app.add_typer(corpora.app, name="corpora")
-    app.add_typer(train.app, name="train")
-    app.command()(predict.predict)
-    app.command()(generate.generate)
-    app.command()(evaluate.evaluate)
-    app.command()(shrink.shrink)
-    app.command()(trace.trace)
-    app.command()(gradients.gradients)
+    def command(fn):
+        return lambda app: app.command()(fn)
+
+    def group(sub, name):
+        return lambda app: app.add_typer(sub, name=name)
+
+    return {"tokenize": command(tokenize.tokenize), "vocab": group(vocab.app, "vocab"), "info": command(info.info),
+            "corpora": group(corpora.app, "corpora"), "train": group(train.app, "train"),
+            "predict": command(predict.predict), "generate": command(generate.generate),
+            "evaluate": command(evaluate.evaluate), "shrink": command(shrink.shrink), "trace": command(trace.trace),
+            "gradients": command(gradients.gradients)}
 
 
-_register()
+COMMANDS = _commands()
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with only the command `only`: Typer turns each command's signature into
+    Click's options at every start (62 ms of CPU for all of them here), so a start that names its command
+    builds that one alone; it parses and helps as the whole app does."""
+    built = typer.Typer(cls=ErrorBoundary, help="Train and run recurrent neural networks on text.",
+                        no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="rich")
+    built.callback()(root)
+    for name, add in COMMANDS.items():
+        if only in (None, name):
+            add(built)
+    return built
+
+
+app = build()
 
 
 def main() -> None:
-    app(prog_name="textrnn")
+    name = sys.argv[1] if len(sys.argv) > 1 else None
+    (build(name) if name in COMMANDS else app)(prog_name="textrnn")

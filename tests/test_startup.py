@@ -54,3 +54,32 @@ def test_predict_with_a_spacy_model_imports_spacy_and_nothing_else_unneeded():
     lines, imported = _modules_after("predict", "-m", "spam", "Win a free prize now", "--json")
     assert json.loads(lines[0])["label"]
     assert imported == ["spacy", "thinc"]
+
+
+def test_a_start_that_names_its_command_builds_that_command_alone():
+    """Typer turns every command's signature into options at each start; main() builds only the command named
+    (any other first word, --help or --version, or a misspelt command gets the whole app)."""
+    import typer.main
+
+    from textrnn_cli.app import COMMANDS, app, build
+
+    def names(typer_app):
+        return sorted(typer.main.get_command(typer_app).commands)
+
+    assert names(app) == sorted(COMMANDS)
+    assert names(build("train")) == ["train"]
+    assert sorted(typer.main.get_command(build("train")).commands["train"].commands) == ["classify", "lm",
+                                                                                         "translate"]
+
+
+@pytest.mark.parametrize("args, code, expected", [
+    (["predict", "I love eating"], 0, "ice\t"),
+    (["--version"], 0, "textrnn "),
+    (["prdict", "x"], 2, "Did you mean 'predict'?"),
+])
+def test_the_command_line_as_started_answers_as_the_whole_app(args, code, expected):
+    from conftest import run_textrnn
+
+    done = run_textrnn(*args)
+    assert done.returncode == code, done.stderr
+    assert expected in done.stdout + done.stderr
