@@ -9,12 +9,31 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from .errors import debug, exit_code_for, render_error
+from .errors import debug, exit_code_for, render_error, render_usage_error
 from .output import stdout_closed, warn
+
+try:  # Typer vendors its own Click since 0.2x; before, it used Click's
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older Typer
+    from click.exceptions import UsageError
+
+
+def _asks_for_help(exc: UsageError) -> bool:
+    """Click's way of showing a group's help when no command is given (`textrnn`, `textrnn train`)."""
+    return type(exc).__name__ == "NoArgsIsHelpError"
 
 
 class ErrorBoundary(TyperGroup):
-    """Turns textrnn's typed errors into one line and an exit code, for every command below the root."""
+    """Turns textrnn's typed errors, and Click's usage errors (an unknown option or command, a value that is not
+    a number, a missing argument), into one line and an exit code, for every command below the root."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:  # the root's own options (`textrnn --bogus`)
+            if _asks_for_help(exc):
+                raise
+            raise typer.Exit(render_usage_error(exc)) from None
 
     def invoke(self, ctx):
         warnings.showwarning = lambda message, *args, **kwargs: warn(str(message))
@@ -22,6 +41,10 @@ class ErrorBoundary(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort):
             raise
+        except UsageError as exc:  # a command's options and arguments, or a command that does not exist
+            if _asks_for_help(exc):
+                raise
+            raise typer.Exit(render_usage_error(exc)) from None
         except BrokenPipeError:  # the reader went away (`textrnn generate | head -1`): it has all it wanted
             stdout_closed()
             raise typer.Exit(0) from None

@@ -64,6 +64,17 @@ def render_error(exc: BaseException) -> int:
     return code
 
 
+def render_usage_error(exc) -> int:
+    """A usage error of the command line (Click's UsageError: an unknown option or command, a value of the wrong
+    type, a missing argument) as one line, with where its help is; exit code 2, as for any bad option."""
+    names, ctx = [], exc.ctx
+    while ctx is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    where = " ".join(["textrnn", *reversed(names[:-1])])  # the root is textrnn however it was started
+    return render_error(E.ConfigError(exc.format_message(), hint=f"see '{where} --help'"))
+
+
 def _tell_launcher(line: str) -> None:
     """Under `--nproc` (cli/launch.py), leave this rank's line where the launcher reads it: it says the line of
     a rank that stopped when rank 0 did not say one."""

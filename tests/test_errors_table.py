@@ -48,3 +48,29 @@ def test_an_error_renders_as_one_line_with_its_label_and_hint(capsys):
     code = render_error(E.CorpusError("no text in corpus.txt", hint="give a file with text"))
     err = capsys.readouterr().err
     assert code == 4 and err == "textrnn: data error: no text in corpus.txt (hint: give a file with text)\n"
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["prdict", "x"], ["No such command 'prdict'. Did you mean 'predict'?", "see 'textrnn --help'"]),
+    (["predict", "--bogus", "x"], ["No such option: --bogus", "see 'textrnn predict --help'"]),
+    (["generate", "--top-p", "abc", "hi"], ["Invalid value for '--top-p'", "see 'textrnn generate --help'"]),
+    (["info"], ["Missing argument 'model'", "see 'textrnn info --help'"]),
+    (["train", "lmm", "x"], ["No such command 'lmm'", "see 'textrnn train --help'"]),
+    (["--bogus"], ["No such option: --bogus", "see 'textrnn --help'"]),
+])
+def test_a_usage_error_is_one_line_too(cli, args, fragments):
+    """Click's usage errors (unknown command or option, a value of the wrong type, a missing argument) come out
+    as every other mistake does: one `textrnn:` line with where the help is, exit code 2, no Usage box."""
+    from conftest import one_line_error
+
+    result = cli(*args)
+    one_line_error(result, USAGE, *fragments)
+    assert "Usage:" not in result.stderr and "╭" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["train"]])
+def test_a_group_without_its_command_still_shows_its_help(cli, args):
+    result = cli(*args)
+    assert result.exit_code == USAGE
+    assert "Usage: " in result.stdout + result.stderr and "Commands" in result.stdout + result.stderr
+    assert "textrnn: error" not in result.stderr
