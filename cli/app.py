@@ -93,8 +93,8 @@ COMMANDS = _commands()
 
 def build(only: str | None = None) -> typer.Typer:
     """The app with every command, or with only the command `only`: Typer turns each command's signature into
-    Click's options at every start (62 ms of CPU for all of them here), so a start that names its command
-    builds that one alone; it parses and helps as the whole app does."""
+    Click's options at every start (about 50 ms of CPU for all of them, 5 for one), so a start that names its
+    command builds that one alone; it parses and helps as the whole app does."""
     built = typer.Typer(cls=ErrorBoundary, help="Train and run recurrent neural networks on text.",
                         no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="rich")
     built.callback()(root)

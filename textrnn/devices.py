@@ -103,9 +103,9 @@ def autocast_dtype(precision: str, device: str):
 
 
 def native_bf16(device: str) -> bool:
-    """Whether `device` computes bfloat16 natively: a CPU with AVX512-BF16 or AMX, or CUDA."""
+    """Whether `device` computes bfloat16 natively: a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports it."""
     import torch
 
     if device == "cpu":
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return device.startswith("cuda")
+    return device.startswith("cuda") and torch.cuda.is_bf16_supported()
