@@ -18,9 +18,12 @@ except ImportError:  # pragma: no cover - older Typer
     from click.exceptions import UsageError
 
 
-def _asks_for_help(exc: UsageError) -> bool:
-    """Click's way of showing a group's help when no command is given (`textrnn`, `textrnn train`)."""
-    return type(exc).__name__ == "NoArgsIsHelpError"
+def _one_line(exc: UsageError) -> typer.Exit:
+    """The exit after saying a usage error in one line; Click's way of showing a group's help when no command
+    is given (`textrnn`, `textrnn train`) is raised again as it is."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        raise exc
+    return typer.Exit(render_usage_error(exc))
 
 
 class ErrorBoundary(TyperGroup):
@@ -31,9 +34,7 @@ class ErrorBoundary(TyperGroup):
         try:
             return super().parse_args(ctx, args)
         except UsageError as exc:  # the root's own options (`textrnn --bogus`)
-            if _asks_for_help(exc):
-                raise
-            raise typer.Exit(render_usage_error(exc)) from None
+            raise _one_line(exc) from None
 
     def invoke(self, ctx):
         warnings.showwarning = lambda message, *args, **kwargs: warn(str(message))
@@ -42,9 +43,7 @@ class ErrorBoundary(TyperGroup):
         except (typer.Exit, typer.Abort):
             raise
         except UsageError as exc:  # a command's options and arguments, or a command that does not exist
-            if _asks_for_help(exc):
-                raise
-            raise typer.Exit(render_usage_error(exc)) from None
+            raise _one_line(exc) from None
         except BrokenPipeError:  # the reader went away (`textrnn generate | head -1`): it has all it wanted
             stdout_closed()
             raise typer.Exit(0) from None

@@ -67,11 +67,8 @@ def render_error(exc: BaseException) -> int:
 def render_usage_error(exc) -> int:
     """A usage error of the command line (Click's UsageError: an unknown option or command, a value of the wrong
     type, a missing argument) as one line, with where its help is; exit code 2, as for any bad option."""
-    names, ctx = [], exc.ctx
-    while ctx is not None:
-        names.append(ctx.info_name)
-        ctx = ctx.parent
-    where = " ".join(["textrnn", *reversed(names[:-1])])  # the root is textrnn however it was started
+    below_root = exc.ctx.command_path.split(" ")[1:] if exc.ctx is not None else []
+    where = " ".join(["textrnn", *below_root])  # the root is textrnn however it was started (tests: "root")
     return render_error(E.ConfigError(exc.format_message(), hint=f"see '{where} --help'"))
 
 
