@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from textrnn.models import build_model
-from textrnn.models.softmax_loss import Workspace, linear_cross_entropy
+from textrnn.models.softmax_loss import Workspace, linear_cross_entropy, tied_lookup
 from textrnn.text.vocab import PAD_ID
 
 
@@ -68,6 +68,40 @@ def test_a_second_forward_before_backward_is_refused():
         first.backward()
 
 
+@pytest.mark.parametrize("padding_idx", [PAD_ID, None])
+def test_a_tied_lookup_gives_the_weight_the_textbook_gradient(padding_idx):
+    """The lookup's rows are added into the output layer's gradient, as autograd sums nn.Embedding's dense
+    gradient with it; an input at the padding id gets no gradient from the lookup, as nn.Embedding gives none."""
+    torch.manual_seed(2)
+    w0, b0 = torch.randn(50, 8), torch.randn(50)
+    ids = torch.randint(0, 50, (4, 9))
+    ids[:, ::4] = PAD_ID
+    y = torch.randint(1, 50, (36,))
+    grads = []
+    for fused in (True, False):
+        w, b = w0.clone().requires_grad_(), b0.clone().requires_grad_()
+        if fused:
+            ws = Workspace()
+            x = torch.tanh(tied_lookup(w, ids, ws, padding_idx)).reshape(-1, 8)
+            loss = linear_cross_entropy(x, w, b, y, ws, tied=True)
+        else:
+            x = torch.tanh(F.embedding(ids, w, padding_idx)).reshape(-1, 8)
+            loss = F.cross_entropy(F.linear(x, w, b), y)
+        loss.backward()
+        grads.append((w.grad, b.grad))
+    for got, want in zip(*grads):
+        _close(got, want, 1e-5)
+
+
+def test_a_tied_lookup_refuses_an_output_gradient_from_another_forward():
+    w, ids, y, ws = torch.randn(20, 4, requires_grad=True), torch.randint(0, 20, (3, 2)), torch.randint(0, 20, (6,)), Workspace()
+    looked_up = tied_lookup(w, ids, ws)
+    linear_cross_entropy(torch.randn(6, 4), w, None, y, ws)  # another forward takes the workspace in between
+    loss = linear_cross_entropy(looked_up.reshape(-1, 4), w, None, y, ws, tied=True)
+    with pytest.raises(RuntimeError, match="from another forward pass"):
+        loss.backward()
+
+
 def _train(loss_only: bool, steps: int = 6):
     """A tied 2-layer language model after `steps` clipped SGD steps, and its losses; dropout on."""
     torch.manual_seed(7)
@@ -75,6 +109,7 @@ def _train(loss_only: bool, steps: int = 6):
                                            "num_layers": 2, "dropout": 0.3, "embedding_dropout": 0.2})
     opt = torch.optim.SGD(model.parameters(), lr=5.0)
     data = torch.randint(4, 120, (5, steps * 9 + 1), generator=torch.Generator().manual_seed(3))
+    data[:, ::11] = PAD_ID  # padding in the inputs (no gradient through its embedding) and targets (no loss)
     losses = []
     for i in range(0, steps * 9, 9):
         batch = {"input": data[:, i: i + 9], "target": data[:, i + 1: i + 10], "loss_only": loss_only}
@@ -89,7 +124,8 @@ def _train(loss_only: bool, steps: int = 6):
 
 
 def test_language_model_training_steps_are_unchanged_by_the_fused_loss():
-    """The fused loss draws no random numbers, so with dropout on the two runs see the same masks."""
+    """The fused loss (with the tied lookup: the model ties its weights) draws no random numbers, so with
+    dropout on the two runs see the same masks."""
     fused_losses, fused_weights = _train(loss_only=True)
     plain_losses, plain_weights = _train(loss_only=False)
     assert fused_losses == pytest.approx(plain_losses, rel=1e-5)

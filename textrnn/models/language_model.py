@@ -11,7 +11,7 @@ from torch import nn
 
 from textrnn.errors import ConfigError, UnknownNameError
 from textrnn.models.cells import check_cell, make_rnn
-from textrnn.models.softmax_loss import Workspace, linear_cross_entropy
+from textrnn.models.softmax_loss import Workspace, linear_cross_entropy, tied_lookup
 from textrnn.ranges import check_fields
 from textrnn.text.vocab import PAD_ID
 
@@ -119,7 +119,10 @@ class LanguageModel(nn.Module):
 
     def hidden(self, ids: torch.Tensor, state=None):
         """ids (B, T) -> the last layer's outputs (B, T, H) and the new state."""
-        out, state = self.rnn(self.embedding_dropout(self.embedding(ids)), state)
+        return self._run(self.embedding(ids), state)
+
+    def _run(self, embedded: torch.Tensor, state=None):
+        out, state = self.rnn(self.embedding_dropout(embedded), state)
         return self.output_dropout(out), state
 
     def scores(self, out: torch.Tensor) -> torch.Tensor:
@@ -142,17 +145,23 @@ class LanguageModel(nn.Module):
         fused with the output layer (textrnn.models.softmax_loss), which keeps no logits."""
         ids = batch["input"]
         state = _detach(self._state) if self._state is not None and _batch_of(self._state) == ids.size(0) else None
-        out, state = self.hidden(ids, state)
+        fused = (self.decoder is not None and batch.get("loss_only") and torch.is_grad_enabled()
+                 and ids.device.type == "cpu")
+        # tied: the lookup's gradient goes straight into the output layer's (softmax_loss.tied_lookup)
+        tied = fused and self.decoder.weight is self.embedding.weight and self.embedding.weight.requires_grad
+        embedded = (tied_lookup(self.embedding.weight, ids, self._workspace, self.embedding.padding_idx) if tied
+                    else self.embedding(ids))
+        out, state = self._run(embedded, state)
         self._state = _detach(state)
         target = batch["target"].reshape(-1)
         if self.decoder is None:
             keep = target != PAD_ID
             with _float32(out):
                 return None, self.adaptive(out.reshape(-1, out.size(-1))[keep].float(), target[keep]).loss
-        if batch.get("loss_only") and torch.is_grad_enabled() and out.device.type == "cpu":
+        if fused:
             low = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
             return None, linear_cross_entropy(out.reshape(-1, out.size(-1)).float(), self.decoder.weight,
-                                              self.decoder.bias, target, self._workspace, PAD_ID, low)
+                                              self.decoder.bias, target, self._workspace, PAD_ID, low, tied)
         logits = self.decoder(out)
         return logits, F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target, ignore_index=PAD_ID)
 

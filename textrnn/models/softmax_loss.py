@@ -13,11 +13,19 @@ already is, in one buffer kept from step to step:
 
 and the backward pass only multiplies: dh = buffer W / N, dW = buffer^T h / N, db = column sums / N. The
 arithmetic is the textbook's up to float rounding (tests/test_softmax_loss.py).
+
+With tied weights the output layer's weight is the embedding's, and autograd would sum two dense (V, H)
+gradients: dW above and the lookup's, which nn.Embedding forms by zero-filling a fresh (V, H) tensor and
+adding the looked-up rows' gradients into it. `tied_lookup` instead adds those rows into dW itself, which
+the loss's backward leaves in the workspace (it always runs first: the lookup is at the start of the graph).
 """
 
 from __future__ import annotations
 
+import functools
+
 import torch
+import torch.nn.functional as F
 
 # A target probability below this (a logit some 69 nats under its row's largest) is too small for -log p
 # to be read off the softmax to float precision; its row's loss is computed from the logits instead.
@@ -31,6 +39,7 @@ class Workspace:
     def __init__(self) -> None:
         self.buffer: torch.Tensor | None = None
         self.generation = 0
+        self.weight_grad: tuple[int, torch.Tensor] | None = None  # (generation, dW) for tied_lookup's backward
 
     def take(self, rows: int, like: torch.Tensor, width: int) -> torch.Tensor:
         """A (rows, width) view of the buffer, grown (never shrunk) as needed."""
@@ -44,13 +53,35 @@ class Workspace:
 
 
 def _matmul_nt(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a (M, K) @ b(N, K)^T -> (M, N), either operand possibly a transposed view. On CPU in float32 through
-    oneDNN's matrix product (PyTorch's own, as torch.compile uses it), which measured some 10% faster than
-    MKL's sgemm for these shapes on this project's AMD machine (MKL takes slower paths on non-Intel
-    processors); IEEE float32 arithmetic either way. Elsewhere, or without oneDNN, torch.mm."""
-    if a.device.type == "cpu" and a.dtype == torch.float32 and _ONEDNN is not None and torch._C._get_mkldnn_enabled():
+    """a (M, K) @ b(N, K)^T -> (M, N), either operand possibly a transposed view: through oneDNN's matrix
+    product where _onednn_first() (PyTorch's own, as torch.compile uses it), else torch.mm (MKL's sgemm on
+    x86). IEEE float32 arithmetic either way."""
+    if _onednn_first() and a.device.type == "cpu" and a.dtype == torch.float32:
         return _ONEDNN(a, b, None, "none", [], "")
     return torch.mm(a, b.t())
+
+
+def _weight_grad(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """g (N, V), x (N, H) -> g^T x (V, H), contiguous as the weight is. MKL reads g transposed in place;
+    oneDNN (on AMD) gives (H, V), which costs a transposing copy, still faster there."""
+    if _onednn_first() and g.device.type == "cpu" and g.dtype == torch.float32:
+        return _matmul_nt(x.t(), g.t()).t().contiguous()
+    return torch.mm(g.t(), x)
+
+
+@functools.cache
+def _onednn_first() -> bool:
+    """Whether oneDNN's product goes first for these shapes (700 x 200 by 200 x 10,000 and its gradients, one
+    thread): on an AMD EPYC it ran some 10% faster than MKL's sgemm (MKL takes slower paths on processors
+    not Intel's); on an Intel Xeon MKL ran 3-6% faster, and 13% for the weight's gradient, which it gives
+    without the copy. So: where the processor is AMD's and PyTorch has oneDNN enabled."""
+    if _ONEDNN is None or not torch._C._get_mkldnn_enabled():
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return next((line for line in f if line.startswith("vendor_id")), "").endswith("AuthenticAMD\n")
+    except OSError:
+        return False
 
 
 _ONEDNN = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if torch.backends.mkldnn.is_available() else None
@@ -60,7 +91,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
     """mean over kept rows of cross_entropy(x W^T + b, target); see the module docstring."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, target, workspace: Workspace, ignore_index: int, low=None):
+    def forward(ctx, x, weight, bias, target, workspace: Workspace, ignore_index: int, low=None, tied=False):
         n = x.size(0)
         buf = workspace.take(n, x, weight.size(0))
         ctx.dtype, exact = x.dtype, (x, weight)  # `exact`: the inputs as given, for rows too unlikely to read off
@@ -88,7 +119,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             losses = losses[keep]
         ctx.save_for_backward(x, weight)
         ctx.workspace, ctx.generation, ctx.rows, ctx.kept = workspace, workspace.generation, n, kept
-        ctx.has_bias, ctx.low = bias is not None, low
+        ctx.has_bias, ctx.low, ctx.tied = bias is not None, low, tied
         return losses.sum() / kept if kept else losses.new_tensor(float("nan"))
 
     @staticmethod
@@ -109,8 +140,10 @@ class _LinearCrossEntropy(torch.autograd.Function):
         if ctx.needs_input_grad[1] and ctx.low is not None:
             grad_w = torch.mm(g.t(), x).to(ctx.dtype).mul_(scale)
         elif ctx.needs_input_grad[1]:
-            grad_w = _matmul_nt((x * scale).t(), g.t()).t().contiguous()  # (H, V) made (V, H) as the weight is
-        return grad_x, grad_w, grad_b, None, None, None, None
+            grad_w = _weight_grad(g, x * scale)
+        if ctx.tied and grad_w is not None:  # tied_lookup's backward adds its rows and returns it
+            ctx.workspace.weight_grad, grad_w = (ctx.generation, grad_w), None
+        return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
 def _exact_losses(x, weight, bias, target) -> torch.Tensor:
@@ -120,9 +153,43 @@ def _exact_losses(x, weight, bias, target) -> torch.Tensor:
 
 
 def linear_cross_entropy(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, target: torch.Tensor,
-                         workspace: Workspace, ignore_index: int = -100, low: torch.dtype | None = None) -> torch.Tensor:
+                         workspace: Workspace, ignore_index: int = -100, low: torch.dtype | None = None,
+                         tied: bool = False) -> torch.Tensor:
     """x (N, H), weight (V, H), bias (V,), target (N,) -> F.cross_entropy(F.linear(x, weight, bias), target,
     ignore_index=ignore_index), without the (N, V) logits ever being returned. Call backward before the next
     call with the same workspace. `low` (torch.bfloat16): the three matrix products in that dtype, the softmax,
-    the loss and the gradients returned in float32."""
-    return _LinearCrossEntropy.apply(x, weight, bias, target, workspace, ignore_index, low)
+    the loss and the gradients returned in float32. tied: `weight` was looked up by tied_lookup with this
+    workspace, whose backward gives the weight's whole gradient (this one's included)."""
+    return _LinearCrossEntropy.apply(x, weight, bias, target, workspace, ignore_index, low, tied)
+
+
+class _TiedLookup(torch.autograd.Function):
+    """F.embedding(ids, weight, padding_idx) whose backward adds the rows' gradients into the output layer's
+    weight gradient that linear_cross_entropy(..., tied=True) left in the workspace."""
+
+    @staticmethod
+    def forward(ctx, weight, ids, workspace: Workspace, padding_idx: int | None):
+        ctx.save_for_backward(ids)
+        # the loss's forward, which comes next, takes the workspace's next generation
+        ctx.workspace, ctx.generation, ctx.padding_idx = workspace, workspace.generation + 1, padding_idx
+        ctx.weight_shape, ctx.weight_dtype = weight.shape, weight.dtype
+        return F.embedding(ids, weight, padding_idx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (ids,) = ctx.saved_tensors
+        held, ctx.workspace.weight_grad = ctx.workspace.weight_grad, None
+        if held is not None and held[0] != ctx.generation:
+            raise RuntimeError("the tied output layer's gradient in the workspace is from another forward pass")
+        grad_w = held[1] if held is not None else grad.new_zeros(ctx.weight_shape, dtype=ctx.weight_dtype)
+        flat, rows = ids.reshape(-1), grad.reshape(-1, grad.size(-1)).to(grad_w.dtype)
+        if ctx.padding_idx is not None:  # as nn.Embedding: the padding row gets no gradient from the lookup
+            rows = rows.masked_fill((flat == ctx.padding_idx)[:, None], 0.0)
+        return grad_w.index_add_(0, flat, rows), None, None, None
+
+
+def tied_lookup(weight: torch.Tensor, ids: torch.Tensor, workspace: Workspace,
+                padding_idx: int | None = None) -> torch.Tensor:
+    """The embedding lookup of a model whose output layer shares `weight`, to be followed by
+    linear_cross_entropy(..., weight, ..., workspace, tied=True) and one backward over both."""
+    return _TiedLookup.apply(weight, ids, workspace, padding_idx)
