@@ -14,7 +14,7 @@ from .. import options as opt
 
 # Said when `train lm` runs in float32 on a CPU with native bfloat16 (README, "Language-model training").
 LM_BF16_HINT = ("this CPU computes bfloat16 natively: --precision bf16 trained the README's benchmark language "
-                "model 1.4-1.6x as fast, at the same perplexity")
+                "model 1.3-1.6x as fast, at the same perplexity")
 
 
 def lm(
