@@ -68,6 +68,23 @@ def test_a_second_forward_before_backward_is_refused():
         first.backward()
 
 
+@pytest.mark.parametrize("onednn", [False, True])
+def test_both_backends_of_the_products_give_the_textbook_gradients(onednn, monkeypatch):
+    """oneDNN takes the float32 products on AMD processors, torch.mm (MKL) elsewhere: each is checked here,
+    whichever this machine picks."""
+    from textrnn.models import softmax_loss
+
+    if onednn and softmax_loss._ONEDNN is None:
+        pytest.skip("this PyTorch has no oneDNN")
+    monkeypatch.setattr(softmax_loss, "_onednn_first", lambda: onednn)
+    torch.manual_seed(3)
+    x, w, b = torch.randn(70, 16), torch.randn(300, 16), torch.randn(300)
+    (fused, fused_grads), (plain, plain_grads) = _both(x, w, b, torch.randint(0, 300, (70,)))
+    _close(fused, plain, 1e-5)
+    for got, want in zip(fused_grads, plain_grads):
+        _close(got, want, 1e-5)
+
+
 @pytest.mark.parametrize("padding_idx", [PAD_ID, None])
 def test_a_tied_lookup_gives_the_weight_the_textbook_gradient(padding_idx):
     """The lookup's rows are added into the output layer's gradient, as autograd sums nn.Embedding's dense
