@@ -27,17 +27,20 @@ def report(figures: dict, json_path: str | None) -> None:
         Path(json_path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
-def imdb_text(folder: Path, train_tokens: int, valid_tokens: int, seed: int = 0) -> tuple[Path, Path]:
+def imdb_text(folder: Path, train_tokens: int, valid_tokens: int, seed: int = 0,
+              test_tokens: int = 0) -> tuple[Path, ...]:
     """IMDB review text for language models: whole reviews (line breaks `<br />` dropped) in a seeded order,
     one a line, until about `train_tokens` words and punctuation marks in folder/train.txt, then about
-    `valid_tokens` in folder/valid.txt. Read from ../shared/data/imdb; the files are written to `folder`."""
+    `valid_tokens` in folder/valid.txt (and, if asked, `test_tokens` more in folder/test.txt). Read from
+    ../shared/data/imdb; the files are written to `folder`."""
     import random
     import re
 
     rows = [json.loads(line)["text"] for line in shared("imdb", "train.jsonl").open(encoding="utf-8")]
     random.Random(seed).shuffle(rows)
     paths, start = [], 0
-    for name, want in (("train.txt", train_tokens), ("valid.txt", valid_tokens)):
+    wanted = [("train.txt", train_tokens), ("valid.txt", valid_tokens)] + ([("test.txt", test_tokens)] * bool(test_tokens))
+    for name, want in wanted:
         lines, count = [], 0
         while count < want and start < len(rows):
             text = " ".join(rows[start].replace("<br />", " ").split())
@@ -46,4 +49,4 @@ def imdb_text(folder: Path, train_tokens: int, valid_tokens: int, seed: int = 0)
             start += 1
         paths.append(folder / name)
         paths[-1].write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return paths[0], paths[1]
+    return tuple(paths)
