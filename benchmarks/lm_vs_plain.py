@@ -226,20 +226,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=1_000_000, help="training tokens (validation: 1/12 of it)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--precision", nargs="+", default=["auto", "bf16"], choices=["auto", "fp32", "bf16"],
-                        help="textrnn's --precision (the plain loop: float32)")
+    parser.add_argument("--precision", nargs="+", choices=["auto", "fp32", "bf16"],
+                        help="textrnn's --precision (the plain loop: float32); default: auto, the default, and on a "
+                             "CPU with native bfloat16, where auto is bfloat16, fp32 as well")
     parser.add_argument("--profile", type=int, metavar="STEPS", help="profile this many steps of each instead")
     parser.add_argument("--together", action="store_true",
                         help="one thread each, run side by side on cores 0 and 1 instead of taking turns")
     parser.add_argument("--json")
     args = parser.parse_args()
+    from textrnn.devices import native_bf16
+
+    args.precision = args.precision or (["fp32", "auto"] if native_bf16("cpu") else ["auto"])
 
     with tempfile.TemporaryDirectory() as tmp:
         files = _data(Path(tmp), args.tokens)
         if args.profile:
             profile(args.profile, args.precision, files, Path(tmp))
             return
-        figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2])}
+        figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2]),
+                   "auto_computes_in": "bfloat16" if native_bf16("cpu") else "float32"}
         for threads in [1] if args.together else args.threads:
             for precision in args.precision:
                 figures.update(pair(threads, precision, files, Path(tmp), args.together))

@@ -37,9 +37,9 @@ class RichProgress(Callback):
     """`steps`: draw progress within an epoch (a bar in a terminal, a plain line every PLAIN_INTERVAL seconds
     elsewhere); without it only the line after each epoch is printed."""
 
-    def __init__(self, steps: bool = True, bf16_hint: str | None = None) -> None:
+    def __init__(self, steps: bool = True, auto_bf16_note: str | None = None) -> None:
         self.steps = steps
-        self.bf16_hint = bf16_hint
+        self.auto_bf16_note = auto_bf16_note
         self.progress: Progress | None = None
         self.task = None
         self.epochs = 0
@@ -48,11 +48,10 @@ class RichProgress(Callback):
         self.last_line = 0.0
 
     @classmethod
-    def for_quiet(cls, quiet: int, bf16_hint: str | None = None) -> list[Callback]:
+    def for_quiet(cls, quiet: int, auto_bf16_note: str | None = None) -> list[Callback]:
         """The callbacks for `--quiet` given `quiet` times: 0 all progress, 1 epoch lines only, 2+ none.
-        bf16_hint: a line said (without --quiet) when training in float32 on a CPU that computes bfloat16
-        natively, where `--precision bf16` was measured faster for this kind of model."""
-        return [] if quiet >= 2 else [cls(steps=quiet == 0, bf16_hint=bf16_hint if quiet == 0 else None)]
+        auto_bf16_note: a line said (without --quiet) when `--precision auto` chose bfloat16 on a CPU."""
+        return [] if quiet >= 2 else [cls(steps=quiet == 0, auto_bf16_note=auto_bf16_note if quiet == 0 else None)]
 
     def on_train_start(self, info: dict) -> None:
         self.epochs = info["epochs"]
@@ -66,8 +65,8 @@ class RichProgress(Callback):
         err.print(f"training on {where}: {info['parameters']:,} parameters, "
                   f"{info['steps_per_epoch']:,} steps per epoch, {_epoch_range(info['start_epoch'], self.epochs)}",
                   style=dim, soft_wrap=True)
-        if self.bf16_hint and cpu and info["precision"] == "float32" and info["native_bf16"]:
-            err.print(self.bf16_hint, style=dim, soft_wrap=True)
+        if self.auto_bf16_note and cpu and info["precision"] == "bfloat16":
+            err.print(self.auto_bf16_note, style=dim, soft_wrap=True)
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]:.3f} ppl {task.fields[ppl]:.1f}"),

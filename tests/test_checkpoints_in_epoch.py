@@ -155,7 +155,7 @@ def test_resume_may_change_how_often_it_saves(cli, lm_corpus, tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         from textrnn_cli.progress import RichProgress
 
-        patch.setattr(RichProgress, "for_quiet", staticmethod(lambda quiet, bf16_hint=None: [StopAt(1, 3)]))
+        patch.setattr(RichProgress, "for_quiet", staticmethod(lambda quiet, auto_bf16_note=None: [StopAt(1, 3)]))
         one_line_error(cli(*run, "--save-every", "2"), 130, "3 of the", "steps of epoch 1 are saved", "--resume")
     result = cli(*run, "--resume", "--save-every-minutes", "5")
     assert result.exit_code == 0, result.stderr

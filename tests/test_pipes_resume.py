@@ -49,7 +49,7 @@ def interrupted(cli, lm_corpus, tmp_path, monkeypatch):
     out = tmp_path / "m"
     run = ["train", "lm", str(lm_corpus), "-o", str(out), "--epochs", "3", "--patience", "5", *QUICK_LM]
     with monkeypatch.context() as patch:
-        patch.setattr(RichProgress, "for_quiet", staticmethod(lambda quiet, bf16_hint=None: [StopAfterFirstEpoch()]))
+        patch.setattr(RichProgress, "for_quiet", staticmethod(lambda quiet, auto_bf16_note=None: [StopAfterFirstEpoch()]))
         one_line_error(cli(*run), 130, "interrupted", "--resume")
     assert (out / "resume" / "trainer.json").is_file()
     return run, out

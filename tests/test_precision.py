@@ -1,6 +1,7 @@
 """`--precision`: bfloat16 mixed precision on a CPU that has it natively. Every task trains with it, the model
 it saves is float32 and loads as any other; the fused softmax loss in bfloat16 stays close to the float32 one;
-where bfloat16 is not native, or the name is unknown, one line and a non-zero exit."""
+`auto` picks it on such a CPU for a word language model alone; where bfloat16 is not native, or the name is
+unknown, one line and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -122,21 +123,63 @@ def test_bf16_where_the_cpu_lacks_it_is_refused_before_training(cli, lm_corpus, 
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("native", [True, False])
 @pytest.mark.parametrize("options", [[], ["--precision", "fp32"], ["--precision", "auto", "-q"]])
-def test_the_first_line_names_the_precision_and_float32_on_a_bf16_cpu_points_to_bf16(cli, lm_corpus, tmp_path,
-                                                                                     options):
-    """`training on cpu (N threads, float32)`; where the CPU computes bfloat16 natively and float32 came from the
-    default (not asked for, and not under -q), a second line says what --precision bf16 measured."""
-    from textrnn_cli.commands.train_lm import LM_BF16_HINT
+def test_auto_trains_a_word_language_model_in_bf16_where_the_cpu_computes_it(cli, lm_corpus, tmp_path, monkeypatch,
+                                                                              native, options):
+    """`--precision auto` (the default) on a CPU with native bfloat16 trains a word language model of at least
+    lm.AUTO_BF16_MIN_TOKENS tokens in bfloat16,
+    says so in the first line (`training on cpu (N threads, bfloat16)`) and, unless -q, in a second line that
+    names --precision fp32; config.json records what it computed in. On a CPU without native bfloat16 (the
+    hardware's answer replaced with "no" where it is yes), and with --precision fp32, float32 and no note."""
+    from textrnn.tasks import lm
+    from textrnn_cli.commands.train_lm import LM_AUTO_BF16_NOTE
 
+    assert lm.AUTO_BF16_MIN_TOKENS == 500_000  # as the note says
+    monkeypatch.setattr(lm, "AUTO_BF16_MIN_TOKENS", 1)  # this small corpus counts as large enough
+    if native and not NATIVE_BF16:
+        pytest.skip("this CPU has no native bfloat16 (AVX512-BF16 or AMX)")
+    if not native:
+        monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
     loud = [option for option in QUICK_LM if option != "--quiet"]
     result = cli("train", "lm", str(lm_corpus), "-o", str(tmp_path / "m"), *loud, "--epochs", "1", "--threads", "1",
                  *options)
     assert result.exit_code == 0, result.stderr
+    low = native and "fp32" not in options
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("training on cpu (1 thread, float32): ")
-    assert (LM_BF16_HINT in lines) == (NATIVE_BF16 and options == [])
-    assert LM_BF16_HINT.startswith("this CPU computes bfloat16 natively: --precision bf16")
+    assert lines[0].startswith(f"training on cpu (1 thread, {'bfloat16' if low else 'float32'}): ")
+    assert (LM_AUTO_BF16_NOTE in lines) == (low and "-q" not in options)
+    assert "--precision fp32" in LM_AUTO_BF16_NOTE and "500,000 tokens" in LM_AUTO_BF16_NOTE
+    training = json.loads((tmp_path / "m" / "config.json").read_text())["training"]
+    assert training["computed_in"] == ("bfloat16" if low else "float32")
+    assert training["train"]["precision"] == ("fp32" if "fp32" in options else "auto")
+    info = cli("info", str(tmp_path / "m"), "--json")
+    assert json.loads(info.stdout)["training"]["computed_in"] == training["computed_in"]
+
+
+@needs_bf16
+@pytest.mark.parametrize("task", ["small", "char", "adaptive", "classify"])
+def test_auto_keeps_float32_where_bf16_was_not_measured_to_pay(cli, lm_corpus, tmp_path, monkeypatch, task):
+    """`auto` picks bfloat16 on a CPU only for a word language model with the full softmax on a stream of at least
+    lm.AUTO_BF16_MIN_TOKENS tokens: a smaller one (this corpus as it is), a character model, the adaptive softmax
+    and the other tasks train in float32 by default."""
+    from textrnn.tasks import lm
+
+    if task != "small":
+        monkeypatch.setattr(lm, "AUTO_BF16_MIN_TOKENS", 1)
+    out = tmp_path / "m"
+    if task == "classify":
+        data = tmp_path / "labels.tsv"
+        data.write_text(ROWS, encoding="utf-8")
+        result = cli("train", "classify", str(data), "-o", str(out), "--tokenizer", "whitespace", "--hidden-size",
+                     "16", "--batch-size", "4", "--epochs", "1", "--threads", "1")
+    else:
+        options = {"small": [], "char": ["--tokenizer", "char"], "adaptive": ["--softmax", "adaptive"]}[task]
+        result = cli("train", "lm", str(lm_corpus), "-o", str(out), *[o for o in QUICK_LM if o != "--quiet"],
+                     *options, "--epochs", "1", "--threads", "1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0].startswith("training on cpu (1 thread, float32): ")
+    assert json.loads((out / "config.json").read_text())["training"]["computed_in"] == "float32"
 
 
 @needs_bf16

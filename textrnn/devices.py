@@ -86,12 +86,18 @@ def cpu_workers() -> int:
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def autocast_dtype(precision: str, device: str):
+def autocast_dtype(precision: str, device: str, cpu_auto_bf16: bool = False):
     """The dtype that training's matrix products run in under autocast, or None for float32 throughout.
-    "auto": bfloat16 on CUDA, float32 elsewhere; "bf16": bfloat16 on any device that does it natively (on a CPU:
-    AVX512-BF16 or AMX, where oneDNN's bfloat16 products run at about twice float32's rate), refused elsewhere."""
-    if precision == "fp32" or (precision == "auto" and not device.startswith("cuda")):
+    "auto": bfloat16 on CUDA; on a CPU with native bfloat16 (AVX512-BF16 or AMX, where oneDNN's bfloat16
+    products run at about twice float32's rate) when `cpu_auto_bf16`, for a model measured to learn there as
+    it does in float32 (a word language model: benchmarks/lm_precision.py); float32 elsewhere. "bf16":
+    bfloat16 on any device that does it natively, refused elsewhere."""
+    if precision == "fp32":
         return None
+    if precision == "auto" and not device.startswith("cuda"):
+        if not (cpu_auto_bf16 and device == "cpu" and native_bf16(device)):
+            return None
+        precision = "bf16"
     import torch
 
     if device == "mps":

@@ -37,8 +37,10 @@ def describe(model: str | Path) -> dict[str, Any]:
     }
     if config.get("labels"):
         facts["labels"] = config["labels"]
-    # distributed: processes, backend, batch per process and the effective batch (textrnn.distributed)
-    for key in ("epochs_run", "best_epoch", "seconds_total", "run_seconds", "train_tokens", "distributed"):
+    # computed_in: float32 or bfloat16 (--precision); distributed: processes, backend, batch per process and the
+    # effective batch (textrnn.distributed)
+    for key in ("epochs_run", "best_epoch", "seconds_total", "run_seconds", "train_tokens", "computed_in",
+                "distributed"):
         if key in training:
             facts.setdefault("training", {})[key] = training[key]
     card = path / "README.md"

@@ -72,8 +72,9 @@ class TrainConfig:
     # and every `save_every_minutes` (0: off), so that a kill loses at most that much work.
     save_every: int = 0
     save_every_minutes: float = 0.0
-    # What the matrix products compute in (devices.autocast_dtype): "auto" is bfloat16 on CUDA, float32 on a CPU;
-    # "bf16" on a CPU with native bfloat16 roughly halves the time of a language model's output layer.
+    # What the matrix products compute in (devices.autocast_dtype): "auto" is bfloat16 on CUDA, and on a CPU with
+    # native bfloat16 for a word language model (where it roughly halves the output layer's time and learns as
+    # float32 does), float32 otherwise; "bf16" asks for bfloat16 on any device that computes it natively.
     precision: str = "auto"
 
     def __post_init__(self) -> None:
@@ -129,7 +130,9 @@ class Trainer:
     """Fits a model: epochs of clipped gradient steps, validation, LR schedule, early stopping, resume."""
 
     def __init__(self, config: TrainConfig, monitor: Monitor, out_dir: Path,
-                 callbacks: Iterable[Callback] = ()) -> None:
+                 callbacks: Iterable[Callback] = (), cpu_auto_bf16: bool = False) -> None:
+        """cpu_auto_bf16: --precision auto trains in bfloat16 on a CPU that computes it natively, as it does on
+        CUDA (a model measured to learn there as in float32: devices.autocast_dtype)."""
         self.config = config
         self.monitor = monitor
         self.out_dir = Path(out_dir)
@@ -137,6 +140,12 @@ class Trainer:
         self._interrupt_held = False  # one of several processes: a Ctrl-C that came after an epoch's last step
         self.callbacks = list(callbacks) if self.world.main else []  # one process reports
         self.device = pick_device(config.device)
+        self.low = autocast_dtype(config.precision, self.device, cpu_auto_bf16)  # None: float32 throughout
+
+    @property
+    def computes_in(self) -> str:
+        """What the matrix products run in: "float32" or "bfloat16"."""
+        return "float32" if self.low is None else str(self.low).removeprefix("torch.")
 
     def _emit(self, name: str, *args) -> None:
         for cb in self.callbacks:
@@ -173,9 +182,8 @@ class Trainer:
             seed_everything(self.config.seed + self.world.rank)  # each rank its own dropout (as nanoGPT seeds)
             if save_start:
                 save(state)
-        low = autocast_dtype(self.config.precision, self.device)
         self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
-                                      "precision": "float32" if low is None else str(low).removeprefix("torch."),
+                                      "precision": self.computes_in,
                                       "native_bf16": native_bf16(self.device),
                                       "processes": self.world.size, "backend": self.world.backend,
                                       "epochs": self.config.epochs,
@@ -329,10 +337,9 @@ class Trainer:
 
         import torch
 
-        dtype = autocast_dtype(self.config.precision, self.device)
-        if dtype is None:
+        if self.low is None:
             return contextlib.nullcontext()
-        return torch.autocast(self.device.split(":")[0], dtype=dtype)
+        return torch.autocast(self.device.split(":")[0], dtype=self.low)
 
     # Resumable state ------------------------------------------------------------------------
     def _save_resume(self, model, opt, sched, state: TrainState, save_resume) -> None:

@@ -12,9 +12,11 @@ from .. import STARTED
 from ..launch import launch
 from .. import options as opt
 
-# Said when `train lm` runs in float32 on a CPU with native bfloat16 (README, "Language-model training").
-LM_BF16_HINT = ("this CPU computes bfloat16 natively: --precision bf16 trained the README's benchmark language "
-                "model 1.3-1.6x as fast, at the same perplexity")
+# Said when `--precision auto` trains a word language model in bfloat16 on a CPU that computes it natively
+# (textrnn.tasks.lm.AUTO_BF16_MIN_TOKENS; README, "Precision").
+LM_AUTO_BF16_NOTE = ("this CPU computes bfloat16 natively, so a word language model of 500,000 tokens or more trains "
+                     "in bfloat16 mixed precision: in the README's benchmark 1.3-1.6x float32's speed at the same "
+                     "perplexity; --precision fp32 for float32 throughout")
 
 
 def lm(
@@ -93,6 +95,6 @@ def lm(
                             train_config("lm", epochs, batch_size, lr, optimizer, clip, seed, device, patience,
                                          save_every, save_every_minutes, precision=precision),
                             valid=Source(valid, errors=encoding_errors) if valid else None,
-                            callbacks=RichProgress.for_quiet(quiet, LM_BF16_HINT if precision == "auto" else None),
+                            callbacks=RichProgress.for_quiet(quiet, LM_AUTO_BF16_NOTE if precision == "auto" else None),
                             overwrite=overwrite, resume=resume, init=init, started=STARTED)
     render_summary(result, as_json)

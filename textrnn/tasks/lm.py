@@ -29,6 +29,12 @@ TASK = "lm"
 TRAINING = defaults.LM  # the default training settings, as the CLI's
 MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
 EVAL_BATCH = 10
+# --precision auto trains a word language model with the full softmax in bfloat16 on a CPU that computes it
+# natively when an epoch holds at least this many tokens: over a minute of float32 on one thread. Measured
+# (benchmarks/lm_precision.py; README, "Precision"): on 976k tokens 1.3-1.6x float32's speed at the same held-out
+# perplexity (1.001 times, 3 seeds); on the bundled 56k-token corpus, 1.7x but 1.6% more validation perplexity
+# (4 seeds), where the minute saved is worth less.
+AUTO_BF16_MIN_TOKENS = 500_000
 HIGH_OOV_RATE = 0.05  # above this share of unknown tokens, evaluate's perplexity flatters the model
 
 
@@ -142,8 +148,10 @@ def train(corpus: Source | str, out_dir: str | Path, model: dict[str, Any] | Non
     if base is not None:
         meta["init"] = {"path": str(init), "corpus": base.training.get("corpus"), "words_added": len(added),
                         "val_ppl_before": base.metrics.get("val_ppl")}
+    full_softmax = saved.model_config.get("softmax", "full") == "full"
     fit = Fit(net, lambda epoch: windows(train_data, data.bptt, loss_only=True), num_windows(train_data, data.bptt),
-              evaluate, Monitor("loss", "min"), meta)
+              evaluate, Monitor("loss", "min"), meta,
+              cpu_auto_bf16=not char_level and full_softmax and stream.numel() >= AUTO_BF16_MIN_TOKENS)
     return run_training(output, saved, fit, training, callbacks, resume, started)
 
 

@@ -85,6 +85,9 @@ class Fit:
     metrics: Callable[[dict[str, Any]], dict[str, Any]] = _val_metrics  # best epoch's record -> saved metrics
     summary: Callable[["TrainState"], dict[str, Any]] = lambda state: {}  # task figures for the summary
     after: Callable[["TrainState", str], None] | None = None  # (state, device), once the best model is saved
+    # --precision auto trains in bfloat16 on a CPU that computes it natively (as on CUDA): for a model measured
+    # to learn there as it does in float32 (devices.autocast_dtype)
+    cpu_auto_bf16: bool = False
 
 
 def run_training(output: Output, saved: "Saved", fit: Fit, training: "TrainConfig", callbacks: Iterable["Callback"],
@@ -96,8 +99,9 @@ def run_training(output: Output, saved: "Saved", fit: Fit, training: "TrainConfi
     from textrnn.training import Trainer
 
     out = output.path
-    trainer = Trainer(training, fit.monitor, out, callbacks)
-    meta = {**fit.meta, "train": asdict(training), "device": trainer.device}
+    trainer = Trainer(training, fit.monitor, out, callbacks, fit.cpu_auto_bf16)
+    meta = {**fit.meta, "train": asdict(training), "device": trainer.device,
+            "computed_in": trainer.computes_in}
     if trainer.world.active:
         meta["distributed"] = trainer.world.record(training.batch_size)
     if resume:
