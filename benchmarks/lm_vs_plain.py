@@ -171,10 +171,12 @@ def pair(threads: int, precision: str, files, tmp: Path, together: bool = False)
     finally:
         os.sched_setaffinity(0, mine)
     plain = collect([worker], results, 1)[0]
-    assert checkpoint.load(model)[1].vocabs["text"].itos == vocab.itos  # the same stream
+    saved = checkpoint.load(model)[1]
+    assert saved.vocabs["text"].itos == vocab.itos  # the same stream
     assert plain["steps"] == ours.steps == num_steps(train_data)  # and both read all of it
     tokens, key = plain["tokens"], f"{threads}t_{precision}" + ("_together" if together else "")
-    return {f"{key}_textrnn_tokens_per_s": tokens / ours.seconds,
+    return {f"{key}_textrnn_computes_in": saved.training["computed_in"],
+            f"{key}_textrnn_tokens_per_s": tokens / ours.seconds,
             f"{key}_plain_tokens_per_s": tokens / plain["seconds"],
             f"{key}_textrnn_over_plain": plain["seconds"] / ours.seconds,
             f"{key}_textrnn_val_ppl": result.history[0]["val_ppl"], f"{key}_plain_val_ppl": plain["valid_ppl"],
@@ -243,8 +245,7 @@ def main() -> None:
         if args.profile:
             profile(args.profile, args.precision, files, Path(tmp))
             return
-        figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2]),
-                   "auto_computes_in": "bfloat16" if native_bf16("cpu") else "float32"}
+        figures = {"train_tokens": int(files[3].numel()), "vocab": len(files[2])}
         for threads in [1] if args.together else args.threads:
             for precision in args.precision:
                 figures.update(pair(threads, precision, files, Path(tmp), args.together))

@@ -21,8 +21,9 @@ Streaming = Annotated[bool, typer.Option(
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:1 ...")]
 Precision = Annotated[str, typer.Option(
     "--precision", help="What training computes in: auto (bfloat16 mixed precision on CUDA, and for a word language "
-                        "model on a CPU with native bfloat16, AVX512-BF16 or AMX; float32 otherwise), fp32, or bf16 "
-                        "(mixed precision wherever the device computes bfloat16 natively).")]
+                        "model of 500,000 tokens or more on a CPU with native bfloat16, AVX512-BF16 or AMX; float32 "
+                        "otherwise), fp32, or bf16 (mixed precision wherever the device computes bfloat16 "
+                        "natively).")]
 
 
 def _use_threads(threads: Optional[int]) -> Optional[int]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from textrnn import train_state
-from textrnn.devices import PRECISIONS, autocast_dtype, native_bf16, pick_device
+from textrnn.devices import PRECISIONS, autocast_dtype, pick_device
 from textrnn.distributed import current
 from textrnn.errors import ConfigError, TextrnnError, TrainingError, UnknownNameError
 from textrnn.ranges import check_fields
@@ -73,8 +73,9 @@ class TrainConfig:
     save_every: int = 0
     save_every_minutes: float = 0.0
     # What the matrix products compute in (devices.autocast_dtype): "auto" is bfloat16 on CUDA, and on a CPU with
-    # native bfloat16 for a word language model (where it roughly halves the output layer's time and learns as
-    # float32 does), float32 otherwise; "bf16" asks for bfloat16 on any device that computes it natively.
+    # native bfloat16 for a word language model of lm.AUTO_BF16_MIN_TOKENS tokens or more (where it roughly halves
+    # the output layer's time and learns as float32 does), float32 otherwise; "bf16" asks for bfloat16 on any
+    # device that computes it natively.
     precision: str = "auto"
 
     def __post_init__(self) -> None:
@@ -184,7 +185,6 @@ class Trainer:
                 save(state)
         self._emit("on_train_start", {"device": self.device, "threads": torch.get_num_threads(),
                                       "precision": self.computes_in,
-                                      "native_bf16": native_bf16(self.device),
                                       "processes": self.world.size, "backend": self.world.backend,
                                       "epochs": self.config.epochs,
                                       "steps_per_epoch": steps_per_epoch, "start_epoch": state.epoch + 1,
