@@ -9,9 +9,11 @@ pytorch/examples word_language_model recipe. textrnn trains through `textrnn.tas
 The two loops run on the same batches in two processes that take turns, one step each (_lockstep.py), so
 that they share whatever else loads the machine; each one's tokens/s counts only its own steps. After the
 epoch, each model's validation perplexity on the same stream. Once with one thread each, then with two
-(--threads).
+(--threads); textrnn with --precision fp32 and then auto, the default, which on a CPU with native bfloat16 is
+bfloat16 for this stream (on other CPUs auto alone: float32 there).
 
-    python benchmarks/lm_vs_plain.py [--tokens N] [--threads 1 2] [--together] [--profile STEPS] [--json FILE]
+    python benchmarks/lm_vs_plain.py [--tokens N] [--threads 1 2] [--precision fp32 auto bf16] [--together]
+                                      [--profile STEPS] [--json FILE]
 
 --together runs the two side by side instead, one thread each, each on a core of its own (0 and 1), as two
 jobs share a two-core machine.
