@@ -39,7 +39,9 @@ def imdb_text(folder: Path, train_tokens: int, valid_tokens: int, seed: int = 0,
     rows = [json.loads(line)["text"] for line in shared("imdb", "train.jsonl").open(encoding="utf-8")]
     random.Random(seed).shuffle(rows)
     paths, start = [], 0
-    wanted = [("train.txt", train_tokens), ("valid.txt", valid_tokens)] + ([("test.txt", test_tokens)] * bool(test_tokens))
+    wanted = [("train.txt", train_tokens), ("valid.txt", valid_tokens)]
+    if test_tokens:
+        wanted.append(("test.txt", test_tokens))
     for name, want in wanted:
         lines, count = [], 0
         while count < want and start < len(rows):

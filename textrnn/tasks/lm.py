@@ -31,9 +31,10 @@ MAX_PROMPT_TOKENS = 1000  # longer prompts keep their last tokens
 EVAL_BATCH = 10
 # --precision auto trains a word language model with the full softmax in bfloat16 on a CPU that computes it
 # natively when an epoch holds at least this many tokens: over a minute of float32 on one thread. Measured
-# (benchmarks/lm_precision.py; README, "Precision"): on 976k tokens 1.3-1.6x float32's speed at the same held-out
-# perplexity (1.001 times, 3 seeds); on 250k tokens 0.8% more held-out perplexity (3 seeds); on the bundled
-# 56k-token corpus, 1.7x but 1.6% more validation perplexity (4 seeds), where the minute saved is worth less.
+# (benchmarks/lm_precision.py; README, "Precision"): on 976k tokens 1.3-1.6x float32's speed at the same
+# validation and held-out perplexity (3 seeds); on the bundled 56k-token corpus, 1.7x but 1.6% more validation
+# perplexity (4 seeds), where the minute saved is worth less. (On 250k tokens, measured after: the same validation
+# perplexity, 0.8% more held-out.)
 AUTO_BF16_MIN_TOKENS = 500_000
 HIGH_OOV_RATE = 0.05  # above this share of unknown tokens, evaluate's perplexity flatters the model
 
