@@ -85,15 +85,22 @@ def test_sigkill_at_random_moments_then_resume_finishes_the_run(tmp_path, corpus
     seed = int(os.environ.get("TEXTRNN_FAULT_SEED", time.time_ns() % 10**6))
     rng = random.Random(seed)
     out, seen = tmp_path / "m", 0
+
+    def finished() -> bool:  # the whole run is done: no resume state left, which --overwrite would start again
+        return seen == EPOCHS and not (out / "resume").exists()
+
     for k in range(kills):
+        if finished():  # a kill came after the last epoch: nothing is left to kill or resume
+            break
         resume = ("--resume",) if (out / "resume").exists() else ("--overwrite",) if out.exists() else ()
         proc = _start(corpus, out, quick_env, *resume)
         delay = rng.uniform(0.0, 4.0)
         _kill_while_training(proc, out, delay)
         seen = _check_after_kill(out, seen, f"seed {seed}, kill {k + 1} after {delay:.2f}s")
-    resume = ["--resume"] if (out / "resume").exists() else ["--overwrite"] if out.exists() else []
-    final = run_textrnn("train", "lm", str(corpus), "-o", str(out), *ARGS, *resume, env=quick_env)
-    assert final.returncode == 0, (seed, final.stderr)
+    if not finished():
+        resume = ["--resume"] if (out / "resume").exists() else ["--overwrite"] if out.exists() else []
+        final = run_textrnn("train", "lm", str(corpus), "-o", str(out), *ARGS, *resume, env=quick_env)
+        assert final.returncode == 0, (seed, final.stderr)
     assert _epochs(out) == list(range(1, EPOCHS + 1)), seed
     assert not (out / "resume").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], seed  # nothing left beside
